@@ -1,0 +1,2 @@
+//! Rows and schemas (chat, preference, prompt with ground truth, text), readers and writers,
+//! provenance.

@@ -1,0 +1,1 @@
+//! The DAG of a checked plan: topological order, DOT and Mermaid export.

@@ -1,0 +1,1 @@
+//! Recipe source → AST with spans, and the canonical formatter (`tulu fmt`).

@@ -1,0 +1,1 @@
+//! Losses and training loops: pretraining, SFT, the DPO family, RLVR; the optimizer.

@@ -1,0 +1,1 @@
+//! Verifiers: GSM8K, MATH "flex", IFEval instruction checkers.
