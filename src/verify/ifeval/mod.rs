@@ -1,0 +1,1 @@
+//! IFEval: the 25 instruction checkers, strict and loose.
