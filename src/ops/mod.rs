@@ -1,1 +1,35 @@
-//! The op registry: one file per op family; each op is a signature, a version and an execute.
+//! The op registry: one file per op family; each op is a signature (what the checker sees), a
+//! version (bumped whenever its output for the same inputs would change) and an execute.
+//!
+//! An op sees only its params, its inputs (already loaded by the engine) and a context (progress,
+//! a scratch directory, its seed, cancellation). It knows nothing about recipes or the CLI.
+
+pub mod call;
+pub mod combine;
+pub mod context;
+pub mod export;
+pub mod filter;
+pub mod load;
+pub mod output;
+pub mod registry;
+pub mod sample;
+
+pub use call::{Input, OpCall};
+pub use context::{OpContext, Progress};
+pub use output::Output;
+pub use registry::{registry, Registry};
+
+use crate::check::OpSignature;
+
+/// An op: what the checker sees, and how it runs.
+pub trait Op: Send + Sync {
+    fn signature(&self) -> &OpSignature;
+
+    fn execute(&self, call: &OpCall, ctx: &OpContext) -> anyhow::Result<Output>;
+
+    /// For ops whose effect lies outside the cache (`export` writes a file): whether a cached
+    /// run's effect is still in place, given the metadata it recorded. A `false` reruns the op.
+    fn effect_in_place(&self, _call: &OpCall, _meta: &serde_json::Value) -> bool {
+        true
+    }
+}
