@@ -14,8 +14,10 @@
 //!   (`so`), Albanian (`sq`) — cannot be checked: [`ResponseLanguage::parse`] reports them as
 //!   undetectable so the caller can mark the instruction unsupported instead of failing it.
 //! - As with langdetect, text with no letters at all (whatlang returns nothing) counts as followed.
-//! - The two detectors can disagree on short or mixed-language text; on ordinary paragraphs of
-//!   the languages above they agree.
+//! - Both detectors always name their best guess, however unsure. They disagree mostly on texts
+//!   of a few words (where langdetect's guess is itself close to random): against IFEval's own
+//!   verdicts on 158 reference texts, 97% of language-dependent verdicts agree, and on the 100
+//!   real model responses among them all but two (a three-word reply and a code listing).
 
 use whatlang::Lang;
 

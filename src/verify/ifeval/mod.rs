@@ -67,6 +67,9 @@ pub mod registry;
 pub mod relation;
 pub mod word_tokenize;
 
+#[cfg(test)]
+mod reference_tests;
+
 pub use accuracy::{IfEvalAccumulator, IfEvalSummary, ModeAccuracy, Tally};
 pub use dataset::{read_rows, DatasetError, IfEvalRow};
 pub use error::InstructionError;
