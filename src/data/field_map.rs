@@ -28,45 +28,71 @@ pub const TRANSFORMS: &[(&str, Transform)] = &[
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldRule {
     pub target: String,
-    pub path: Vec<String>,
-    pub transforms: Vec<Transform>,
+    pub source: FieldSource,
 }
 
-/// Parse `{target: "path | transform"}` rules; the error says which rule is wrong and why.
+/// Where a target field's value comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldSource {
+    /// A path into the source row, then transforms.
+    Path {
+        path: Vec<String>,
+        transforms: Vec<Transform>,
+    },
+    /// An object built from nested rules: `{ground_truth: {instruction_id_list: "ids", kwargs: "kwargs"}}`.
+    Object(Vec<FieldRule>),
+}
+
+/// Parse `{target: "path | transform"}` rules (a nested record builds an object); the error says
+/// which rule is wrong and why.
 pub fn parse_rules(spec: &Map<String, Value>) -> Result<Vec<FieldRule>, String> {
+    parse_rules_at(spec, "fields")
+}
+
+fn parse_rules_at(spec: &Map<String, Value>, prefix: &str) -> Result<Vec<FieldRule>, String> {
     let mut rules = Vec::new();
     for (target, value) in spec {
-        let text = value.as_str().ok_or_else(|| {
-            format!("`fields.{target}` must be a string path such as \"doc.question\"")
-        })?;
-        let mut parts = text.split('|').map(str::trim);
-        let path_text = parts.next().unwrap_or_default();
-        if path_text.is_empty() {
-            return Err(format!("`fields.{target}` has an empty path"));
-        }
-        let path = parse_path(path_text).map_err(|m| format!("`fields.{target}`: {m}"))?;
-        let mut transforms = Vec::new();
-        for name in parts {
-            let t = TRANSFORMS
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, t)| *t)
-                .ok_or_else(|| {
-                    let known: Vec<&str> = TRANSFORMS.iter().map(|(n, _)| *n).collect();
-                    format!(
-                        "`fields.{target}`: unknown transform `{name}`; the transforms are {}",
-                        known.join(", ")
-                    )
-                })?;
-            transforms.push(t);
-        }
+        let at = format!("{prefix}.{target}");
+        let source = match value {
+            Value::String(text) => parse_source(text, &at)?,
+            Value::Object(nested) => FieldSource::Object(parse_rules_at(nested, &at)?),
+            _ => {
+                return Err(format!(
+                    "`{at}` must be a string path such as \"doc.question\", or a record of them"
+                ))
+            }
+        };
         rules.push(FieldRule {
             target: target.clone(),
-            path,
-            transforms,
+            source,
         });
     }
     Ok(rules)
+}
+
+fn parse_source(text: &str, at: &str) -> Result<FieldSource, String> {
+    let mut parts = text.split('|').map(str::trim);
+    let path_text = parts.next().unwrap_or_default();
+    if path_text.is_empty() {
+        return Err(format!("`{at}` has an empty path"));
+    }
+    let path = parse_path(path_text).map_err(|m| format!("`{at}`: {m}"))?;
+    let mut transforms = Vec::new();
+    for name in parts {
+        let t = TRANSFORMS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| *t)
+            .ok_or_else(|| {
+                let known: Vec<&str> = TRANSFORMS.iter().map(|(n, _)| *n).collect();
+                format!(
+                    "`{at}`: unknown transform `{name}`; the transforms are {}",
+                    known.join(", ")
+                )
+            })?;
+        transforms.push(t);
+    }
+    Ok(FieldSource::Path { path, transforms })
 }
 
 /// The value at a dotted path (object keys and list indices) in a row.
@@ -99,19 +125,27 @@ pub fn apply(
 ) -> Result<Map<String, Value>, (String, String)> {
     let mut out = Map::new();
     for rule in rules {
-        let Some(found) = pick(source, &rule.path) else {
-            let depth = (1..=rule.path.len())
-                .find(|d| pick(source, &rule.path[..*d]).is_none())
-                .unwrap_or(rule.path.len());
-            return Err((
-                rule.target.clone(),
-                format!("the source row has no `{}`", rule.path[..depth].join(".")),
-            ));
+        let value = match &rule.source {
+            FieldSource::Object(nested) => Value::Object(
+                apply(nested, source).map_err(|(t, m)| (format!("{}.{t}", rule.target), m))?,
+            ),
+            FieldSource::Path { path, transforms } => {
+                let Some(found) = pick(source, path) else {
+                    let depth = (1..=path.len())
+                        .find(|d| pick(source, &path[..*d]).is_none())
+                        .unwrap_or(path.len());
+                    return Err((
+                        rule.target.clone(),
+                        format!("the source row has no `{}`", path[..depth].join(".")),
+                    ));
+                };
+                let mut value = found.clone();
+                for t in transforms {
+                    value = transform(*t, value).map_err(|m| (rule.target.clone(), m))?;
+                }
+                value
+            }
         };
-        let mut value = found.clone();
-        for t in &rule.transforms {
-            value = transform(*t, value).map_err(|m| (rule.target.clone(), m))?;
-        }
         out.insert(rule.target.clone(), value);
     }
     Ok(out)
@@ -160,6 +194,15 @@ mod tests {
             Value::Object(out),
             json!({"prompt": "Q?", "ground_truth": "1234", "id": "7"})
         );
+    }
+
+    #[test]
+    fn nested_records_build_objects() {
+        let spec = json!({"ground_truth": {"ids": "instruction_id_list", "kwargs": "kwargs"}});
+        let rules = parse_rules(spec.as_object().unwrap()).unwrap();
+        let row = json!({"instruction_id_list": ["a"], "kwargs": [{"n": 1}]});
+        let out = apply(&rules, row.as_object().unwrap()).unwrap();
+        assert_eq!(Value::Object(out), json!({"ground_truth": {"ids": ["a"], "kwargs": [{"n": 1}]}}));
     }
 
     #[test]
