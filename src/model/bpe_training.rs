@@ -26,8 +26,8 @@ use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::pre_tokenizers::digits::Digits;
 use tokenizers::pre_tokenizers::sequence::Sequence;
 use tokenizers::pre_tokenizers::PreTokenizerWrapper;
-use tokenizers::{AddedToken, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
 use tokenizers::Tokenizer;
+use tokenizers::{AddedToken, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
 
 use super::tokenizer::ModelTokenizer;
 
@@ -400,7 +400,10 @@ mod tests {
         let tok = tokenizer();
         let reloaded = ModelTokenizer::from_json_bytes(tok.to_json().unwrap().as_bytes()).unwrap();
         for text in corpus().iter().take(20) {
-            assert_eq!(tok.encode(text, true).unwrap(), reloaded.encode(text, true).unwrap());
+            assert_eq!(
+                tok.encode(text, true).unwrap(),
+                reloaded.encode(text, true).unwrap()
+            );
         }
     }
 
@@ -409,7 +412,9 @@ mod tests {
         let texts = corpus();
         let err = train_bpe(&texts, 100, SPECIALS).unwrap_err().to_string();
         assert!(err.contains("too small"), "{err}");
-        let err = train_bpe(&texts, 400, &["<a>", "<a>"]).unwrap_err().to_string();
+        let err = train_bpe(&texts, 400, &["<a>", "<a>"])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("twice"), "{err}");
         let err = train_bpe(&texts, 400, &[""]).unwrap_err().to_string();
         assert!(err.contains("empty"), "{err}");
@@ -427,7 +432,10 @@ mod tests {
         let specials = ["<a>", "<ab>"];
         let mut sorted = specials.to_vec();
         sorted.sort_by_key(|t| Reverse(t.len()));
-        assert_eq!(split_on_specials("x<ab>y<a>z", &sorted), vec!["x", "y", "z"]);
+        assert_eq!(
+            split_on_specials("x<ab>y<a>z", &sorted),
+            vec!["x", "y", "z"]
+        );
         assert_eq!(split_on_specials("<a><a>", &sorted), Vec::<&str>::new());
         assert_eq!(split_on_specials("héllo<a>", &sorted), vec!["héllo"]);
     }

@@ -198,7 +198,10 @@ fn python_tojson(value: Value, kwargs: Kwargs) -> Result<Value, Error> {
     let sort_keys: Option<bool> = kwargs.get("sort_keys")?;
     kwargs.assert_all_used()?;
     let json = serde_json::to_value(&value).map_err(|e| {
-        Error::new(ErrorKind::InvalidOperation, format!("tojson: value is not JSON: {e}"))
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("tojson: value is not JSON: {e}"),
+        )
     })?;
     let mut out = String::new();
     write_python_json(&json, indent, sort_keys.unwrap_or(false), 0, &mut out);
@@ -312,7 +315,10 @@ mod tests {
     #[test]
     fn unknown_builtin_lists_the_builtins() {
         let err = ChatTemplate::builtin("alpaca").unwrap_err().to_string();
-        assert!(err.contains("alpaca") && err.contains("tulu, chatml"), "{err}");
+        assert!(
+            err.contains("alpaca") && err.contains("tulu, chatml"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -350,7 +356,9 @@ mod tests {
             "{{ messages[0] | tojson(indent=2, sort_keys=true) }}|{{ [] | tojson }}|{{ [1, 'a'] | tojson }}",
         )
         .unwrap();
-        let out = t.render(&[ChatMessage::user("x")], &tokens(), false).unwrap();
+        let out = t
+            .render(&[ChatMessage::user("x")], &tokens(), false)
+            .unwrap();
         assert_eq!(
             out,
             "{\n  \"content\": \"x\",\n  \"role\": \"user\"\n}|[]|[1, \"a\"]"

@@ -157,11 +157,18 @@ mod tests {
         );
         // The ids are exactly the tokenization of the rendered conversation.
         let rendered = template
-            .render(&conversation(), &TemplateTokens::from_tokenizer(&tok), false)
+            .render(
+                &conversation(),
+                &TemplateTokens::from_tokenizer(&tok),
+                false,
+            )
             .unwrap();
         assert_eq!(example.input_ids, tok.encode(&rendered, true).unwrap());
         let labels = example.labels();
-        assert_eq!(labels.iter().filter(|&&l| l != -100).count(), example.trained_tokens());
+        assert_eq!(
+            labels.iter().filter(|&&l| l != -100).count(),
+            example.trained_tokens()
+        );
         assert_eq!(labels[0], -100);
     }
 
@@ -181,15 +188,15 @@ mod tests {
         let tok = tokenizer().with_bos_token("<|endoftext|>").unwrap();
         let inner = {
             let mut inner = tok.inner().clone();
-            let processor = crate::model::gguf_tokenizer::wrap_post_processor(
-                Some((0, "<|endoftext|>")),
-                None,
-            )
-            .unwrap();
+            let processor =
+                crate::model::gguf_tokenizer::wrap_post_processor(Some((0, "<|endoftext|>")), None)
+                    .unwrap();
             inner.with_post_processor(Some(processor));
             inner
         };
-        let tok = ModelTokenizer::new(inner).with_eos_token("<|im_end|>").unwrap();
+        let tok = ModelTokenizer::new(inner)
+            .with_eos_token("<|im_end|>")
+            .unwrap();
         let template = ChatTemplate::from_source(
             "{% for m in messages %}{{ m.content }}{% if m.role == 'assistant' %}{{ eos_token }}{% endif %}{% endfor %}",
         )
@@ -221,8 +228,7 @@ mod tests {
     fn conversation_without_replies_trains_nothing() {
         let tok = tokenizer();
         let template = ChatTemplate::builtin("chatml").unwrap();
-        let example =
-            tokenize_chat_for_sft(&conversation()[..2], &template, &tok, 4096).unwrap();
+        let example = tokenize_chat_for_sft(&conversation()[..2], &template, &tok, 4096).unwrap();
         assert!(!example.input_ids.is_empty());
         assert_eq!(example.trained_tokens(), 0);
     }

@@ -79,11 +79,12 @@ impl<'a> GgufMetadata<'a> {
         })
     }
 
-    /// A float (f32 or f64), if present.
+    /// A float (f32 or f64), if present. An f32 is widened through its shortest decimal form,
+    /// so the `1e-5` a converter stored reads back as `1e-5`, not `9.999999747378752e-6`.
     pub fn opt_f64(&self, key: &str) -> Result<Option<f64>> {
         match self.values.get(key) {
             None => Ok(None),
-            Some(Value::F32(v)) => Ok(Some(f64::from(*v))),
+            Some(Value::F32(v)) => Ok(Some(v.to_string().parse().unwrap_or(f64::from(*v)))),
             Some(Value::F64(v)) => Ok(Some(*v)),
             Some(other) => Err(self.wrong_type(key, "a float", other)),
         }

@@ -179,8 +179,12 @@ pub fn tokenizer_from_gguf(meta: &GgufMetadata<'_>) -> Result<ModelTokenizer> {
     let bos = meta.opt_token_id("tokenizer.ggml.bos_token_id", vocab_size)?;
     let eos = meta.opt_token_id("tokenizer.ggml.eos_token_id", vocab_size)?;
     let pad = meta.opt_token_id("tokenizer.ggml.padding_token_id", vocab_size)?;
-    let add_bos = meta.opt_bool("tokenizer.ggml.add_bos_token")?.unwrap_or(false);
-    let add_eos = meta.opt_bool("tokenizer.ggml.add_eos_token")?.unwrap_or(false);
+    let add_bos = meta
+        .opt_bool("tokenizer.ggml.add_bos_token")?
+        .unwrap_or(false);
+    let add_eos = meta
+        .opt_bool("tokenizer.ggml.add_eos_token")?
+        .unwrap_or(false);
     let bos_text = bos.map(|id| tokens[id as usize]);
     let eos_text = eos.map(|id| tokens[id as usize]);
     if add_bos && bos.is_none() {

@@ -62,8 +62,8 @@ pub fn load_hf_dir(dir: &Path) -> Result<LoadedModel> {
 }
 
 fn read_json(path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))
 }
 
@@ -176,7 +176,10 @@ fn load_weights(dir: &Path) -> Result<HashMap<String, Tensor>> {
                 ),
             };
             if tensors.insert(name.clone(), tensor).is_some() {
-                bail!("{}: tensor `{name}` appears in more than one shard", file.display());
+                bail!(
+                    "{}: tensor `{name}` appears in more than one shard",
+                    file.display()
+                );
             }
         }
     }
@@ -193,11 +196,17 @@ fn shard_files(dir: &Path, index: &Path) -> Result<Vec<std::path::PathBuf>> {
     let mut shards = BTreeSet::new();
     for (tensor, file) in map {
         let file = file.as_str().ok_or_else(|| {
-            anyhow!("{}: weight_map entry `{tensor}` is not a file name", index.display())
+            anyhow!(
+                "{}: weight_map entry `{tensor}` is not a file name",
+                index.display()
+            )
         })?;
         // Shard names are plain file names; anything else could point outside the directory.
         if file.contains('/') || file.contains('\\') || file == ".." {
-            bail!("{}: shard `{file}` is not a plain file name", index.display());
+            bail!(
+                "{}: shard `{file}` is not a plain file name",
+                index.display()
+            );
         }
         shards.insert(file.to_string());
     }
@@ -319,13 +328,22 @@ pub fn save_hf_dir(model: &LoadedModel, dir: &Path) -> Result<()> {
     write_json(&dir.join(CONFIG_FILE), &config_json(model))?;
     write_weights(&dir.join(WEIGHTS_FILE), &model.tensors)?;
     let tokenizer_json = model.tokenizer.to_json()?;
-    write_file(&dir.join(TOKENIZER_FILE), format!("{tokenizer_json}\n").as_bytes())?;
-    write_json(&dir.join(TOKENIZER_CONFIG_FILE), &tokenizer_config_json(model))?;
+    write_file(
+        &dir.join(TOKENIZER_FILE),
+        format!("{tokenizer_json}\n").as_bytes(),
+    )?;
+    write_json(
+        &dir.join(TOKENIZER_CONFIG_FILE),
+        &tokenizer_config_json(model),
+    )?;
     write_json(
         &dir.join(SPECIAL_TOKENS_MAP_FILE),
         &Value::Object(special_tokens_map(&model.tokenizer)),
     )?;
-    write_json(&dir.join(GENERATION_CONFIG_FILE), &generation_config_json(model))?;
+    write_json(
+        &dir.join(GENERATION_CONFIG_FILE),
+        &generation_config_json(model),
+    )?;
     Ok(())
 }
 
@@ -437,4 +455,319 @@ fn write_json(path: &Path, value: &Value) -> Result<()> {
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::io_test_support::{tiny_model, SPECIALS};
+
+    fn files_of(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    fn assert_same_tensors(a: &HashMap<String, Tensor>, b: &HashMap<String, Tensor>) {
+        assert_eq!(
+            a.keys().collect::<BTreeSet<_>>(),
+            b.keys().collect::<BTreeSet<_>>()
+        );
+        for (name, t) in a {
+            let x: Vec<f32> = t.flatten_all().unwrap().to_vec1().unwrap();
+            let y: Vec<f32> = b[name].flatten_all().unwrap().to_vec1().unwrap();
+            assert_eq!(t.dims(), b[name].dims(), "{name}");
+            assert!(
+                x.iter().zip(&y).all(|(p, q)| p.to_bits() == q.to_bits()),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn save_then_load_gives_back_the_same_model() {
+        for tied in [false, true] {
+            let model = tiny_model(7, tied);
+            let dir = tempfile::tempdir().unwrap();
+            let out = dir.path().join("model");
+            save_hf_dir(&model, &out).unwrap();
+            let loaded = load_hf_dir(&out).unwrap();
+            assert_eq!(loaded.config, model.config);
+            assert_same_tensors(&loaded.tensors, &model.tensors);
+            assert_eq!(loaded.tensors.contains_key("lm_head.weight"), !tied);
+            assert_eq!(loaded.chat_template, model.chat_template);
+            assert_eq!(loaded.tokenizer.eos_token(), model.tokenizer.eos_token());
+            assert_eq!(loaded.tokenizer.pad_token(), model.tokenizer.pad_token());
+            let text = "<|im_start|>user\nWhat is 2 + 2?<|im_end|>\n";
+            assert_eq!(
+                loaded.tokenizer.encode(text, true).unwrap(),
+                model.tokenizer.encode(text, true).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn saving_is_byte_for_byte_deterministic() {
+        let dir = tempfile::tempdir().unwrap();
+        save_hf_dir(&tiny_model(3, false), &dir.path().join("a")).unwrap();
+        save_hf_dir(&tiny_model(3, false), &dir.path().join("b")).unwrap();
+        let a = files_of(&dir.path().join("a"));
+        let b = files_of(&dir.path().join("b"));
+        assert_eq!(
+            a.keys().map(String::as_str).collect::<Vec<_>>(),
+            [
+                "config.json",
+                "generation_config.json",
+                "model.safetensors",
+                "special_tokens_map.json",
+                "tokenizer.json",
+                "tokenizer_config.json"
+            ]
+        );
+        assert_eq!(a, b);
+        // Different weights, different bytes.
+        save_hf_dir(&tiny_model(4, false), &dir.path().join("c")).unwrap();
+        assert_ne!(
+            a["model.safetensors"],
+            files_of(&dir.path().join("c"))["model.safetensors"]
+        );
+    }
+
+    #[test]
+    fn saved_files_are_what_transformers_expects() {
+        let dir = tempfile::tempdir().unwrap();
+        save_hf_dir(&tiny_model(1, true), dir.path()).unwrap();
+        let config = read_json(&dir.path().join("config.json")).unwrap();
+        assert_eq!(config["architectures"], json!(["LlamaForCausalLM"]));
+        assert_eq!(config["model_type"], "llama");
+        assert_eq!(config["torch_dtype"], "float32");
+        assert_eq!(config["tie_word_embeddings"], true);
+        assert_eq!(config["head_dim"], 16);
+        let weights = std::fs::read(dir.path().join("model.safetensors")).unwrap();
+        let (_, header) = safetensors::SafeTensors::read_metadata(&weights).unwrap();
+        let metadata = header.metadata().as_ref().unwrap();
+        assert_eq!(metadata.get("format").map(String::as_str), Some("pt"));
+        let tokenizer_config = read_json(&dir.path().join("tokenizer_config.json")).unwrap();
+        assert_eq!(tokenizer_config["eos_token"], "<|im_end|>");
+        assert_eq!(
+            tokenizer_config["tokenizer_class"],
+            "PreTrainedTokenizerFast"
+        );
+        assert!(tokenizer_config["chat_template"]
+            .as_str()
+            .unwrap()
+            .contains("<|im_start|>"));
+        let generation = read_json(&dir.path().join("generation_config.json")).unwrap();
+        assert_eq!(generation["eos_token_id"], 2);
+    }
+
+    #[test]
+    fn refuses_to_overwrite_and_to_save_inconsistent_weights() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("stale.txt"), "x").unwrap();
+        let err = save_hf_dir(&tiny_model(1, false), dir.path()).unwrap_err();
+        assert!(err.to_string().contains("not empty"), "{err}");
+
+        let mut model = tiny_model(1, false);
+        model.tensors.remove("model.layers.1.mlp.up_proj.weight");
+        let err = save_hf_dir(&model, &dir.path().join("new")).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("model.layers.1.mlp.up_proj.weight"),
+            "{err:#}"
+        );
+    }
+
+    #[test]
+    fn loads_sharded_half_precision_checkpoints_with_tied_head_and_list_eos() {
+        let model = tiny_model(5, false);
+        let dir = tempfile::tempdir().unwrap();
+        save_hf_dir(&model, dir.path()).unwrap();
+        std::fs::remove_file(dir.path().join(WEIGHTS_FILE)).unwrap();
+
+        // Two bf16 shards, an extra inv_freq buffer, and an index.
+        let names: Vec<&String> = model
+            .tensors
+            .keys()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let (first, second) = names.split_at(names.len() / 2);
+        let mut weight_map = Map::new();
+        for (shard, part) in [
+            ("model-00001-of-00002.safetensors", first),
+            ("model-00002-of-00002.safetensors", second),
+        ] {
+            let mut tensors: HashMap<String, Tensor> = part
+                .iter()
+                .map(|&n| (n.clone(), model.tensors[n].to_dtype(DType::BF16).unwrap()))
+                .collect();
+            if shard.starts_with("model-00001") {
+                tensors.insert(
+                    "model.layers.0.self_attn.rotary_emb.inv_freq".into(),
+                    Tensor::ones(8, DType::F32, &Device::Cpu).unwrap(),
+                );
+            }
+            for name in tensors.keys() {
+                weight_map.insert(name.clone(), json!(shard));
+            }
+            candle_core::safetensors::save(&tensors, dir.path().join(shard)).unwrap();
+        }
+        write_json(
+            &dir.path().join(WEIGHTS_INDEX_FILE),
+            &json!({"metadata": {}, "weight_map": weight_map}),
+        )
+        .unwrap();
+        // Llama 3.1 style: a list of eos ids; transformers 5 style rope_parameters.
+        let mut config = read_json(&dir.path().join(CONFIG_FILE)).unwrap();
+        config["eos_token_id"] = json!([2, 0]);
+        config.as_object_mut().unwrap().remove("rope_theta");
+        config["rope_parameters"] = json!({"rope_theta": 500000.0, "rope_type": "default"});
+        std::fs::write(dir.path().join(CONFIG_FILE), config.to_string()).unwrap();
+
+        let loaded = load_hf_dir(dir.path()).unwrap();
+        assert_eq!(loaded.config.eos_token_id, Some(2));
+        assert_eq!(loaded.config.rope_theta, 500000.0);
+        assert_eq!(loaded.tokenizer.stop_token_ids(), vec![2, 0]);
+        assert!(!loaded.tensors.keys().any(|k| k.contains("inv_freq")));
+        for (name, t) in &model.tensors {
+            let expected = t
+                .to_dtype(DType::BF16)
+                .unwrap()
+                .to_dtype(DType::F32)
+                .unwrap();
+            assert_eq!(
+                crate::model::io_test_support::max_abs_diff(&loaded.tensors[name], &expected),
+                0.0,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn tied_checkpoints_may_carry_a_redundant_head() {
+        let mut model = tiny_model(2, true);
+        let dir = tempfile::tempdir().unwrap();
+        save_hf_dir(&model, dir.path()).unwrap();
+        let embed = model.tensors["model.embed_tokens.weight"].clone();
+        model.tensors.insert("lm_head.weight".into(), embed);
+        let sorted: BTreeMap<String, Tensor> = model.tensors.clone().into_iter().collect();
+        candle_core::safetensors::save(
+            &sorted.into_iter().collect(),
+            dir.path().join(WEIGHTS_FILE),
+        )
+        .unwrap();
+        let loaded = load_hf_dir(dir.path()).unwrap();
+        assert!(!loaded.tensors.contains_key("lm_head.weight"));
+    }
+
+    #[test]
+    fn reads_chat_template_and_token_roles_in_their_various_spellings() {
+        let dir = tempfile::tempdir().unwrap();
+        save_hf_dir(&tiny_model(1, false), dir.path()).unwrap();
+        write_json(
+            &dir.path().join(TOKENIZER_CONFIG_FILE),
+            &json!({
+                "bos_token": {"content": SPECIALS[1], "lstrip": false},
+                "eos_token": SPECIALS[0],
+                "chat_template": [
+                    {"name": "tool_use", "template": "tools"},
+                    {"name": "default", "template": "plain"}
+                ]
+            }),
+        )
+        .unwrap();
+        let loaded = load_hf_dir(dir.path()).unwrap();
+        assert_eq!(loaded.tokenizer.bos_token_id(), Some(1));
+        assert_eq!(loaded.tokenizer.eos_token_id(), Some(0));
+        assert_eq!(loaded.chat_template.as_deref(), Some("plain"));
+        std::fs::write(dir.path().join(CHAT_TEMPLATE_FILE), "from file").unwrap();
+        let loaded = load_hf_dir(dir.path()).unwrap();
+        assert_eq!(loaded.chat_template.as_deref(), Some("from file"));
+    }
+
+    #[test]
+    fn unsupported_or_broken_directories_are_explained() {
+        let model = tiny_model(1, false);
+        type Damage = Box<dyn Fn(&Path)>;
+        let cases: Vec<(&str, Damage, &str)> = vec![
+            (
+                "no dir",
+                Box::new(|d: &Path| std::fs::remove_dir_all(d).unwrap()),
+                "not a directory",
+            ),
+            (
+                "mistral",
+                Box::new(|d: &Path| {
+                    let mut c = read_json(&d.join(CONFIG_FILE)).unwrap();
+                    c["model_type"] = json!("mistral");
+                    write_json(&d.join(CONFIG_FILE), &c).unwrap();
+                }),
+                "model_type `mistral`",
+            ),
+            (
+                "rope scaling",
+                Box::new(|d: &Path| {
+                    let mut c = read_json(&d.join(CONFIG_FILE)).unwrap();
+                    c["rope_scaling"] = json!({"rope_type": "llama3", "factor": 8.0});
+                    write_json(&d.join(CONFIG_FILE), &c).unwrap();
+                }),
+                "RoPE scaling",
+            ),
+            (
+                "bad json",
+                Box::new(|d: &Path| std::fs::write(d.join(CONFIG_FILE), "{").unwrap()),
+                "not valid JSON",
+            ),
+            (
+                "no weights",
+                Box::new(|d: &Path| std::fs::remove_file(d.join(WEIGHTS_FILE)).unwrap()),
+                "no model.safetensors",
+            ),
+            (
+                "corrupt weights",
+                Box::new(|d: &Path| std::fs::write(d.join(WEIGHTS_FILE), b"garbage").unwrap()),
+                "cannot read safetensors",
+            ),
+            (
+                "no tokenizer",
+                Box::new(|d: &Path| std::fs::remove_file(d.join(TOKENIZER_FILE)).unwrap()),
+                "no tokenizer.json",
+            ),
+            (
+                "wrong layer count",
+                Box::new(|d: &Path| {
+                    let mut c = read_json(&d.join(CONFIG_FILE)).unwrap();
+                    c["num_hidden_layers"] = json!(3);
+                    write_json(&d.join(CONFIG_FILE), &c).unwrap();
+                }),
+                "missing tensor `model.layers.2.input_layernorm.weight`",
+            ),
+            (
+                "unknown eos",
+                Box::new(|d: &Path| {
+                    write_json(
+                        &d.join(TOKENIZER_CONFIG_FILE),
+                        &json!({"eos_token": "</s>"}),
+                    )
+                    .unwrap()
+                }),
+                "`</s>` is not in",
+            ),
+        ];
+        for (case, damage, expected) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("m");
+            save_hf_dir(&model, &path).unwrap();
+            damage(&path);
+            let err = format!("{:#}", load_hf_dir(&path).unwrap_err());
+            assert!(err.contains(expected), "{case}: {err}");
+        }
+    }
 }

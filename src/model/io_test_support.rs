@@ -19,20 +19,80 @@ pub const SPECIALS: &[&str] = &["<|endoftext|>", "<|im_start|>", "<|im_end|>"];
 pub fn corpus() -> Vec<String> {
     let mut texts = Vec::new();
     let words = [
-        "the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "and", "then", "runs",
-        "away", "from", "there", "where", "question", "answer", "what", "is", "capital", "of",
-        "France", "Paris", "hello", "world", "assistant", "user", "system", "river", "mountain",
-        "language", "model", "training", "reward", "policy", "gradient", "tokenizer", "number",
-        "mathematics", "problem", "solution", "careful", "reasoning", "because", "therefore",
-        "sentence", "paragraph", "history", "science", "library", "kitchen", "garden", "winter",
-        "summer", "evening", "morning", "yesterday", "tomorrow", "beautiful", "important",
+        "the",
+        "quick",
+        "brown",
+        "fox",
+        "jumps",
+        "over",
+        "lazy",
+        "dog",
+        "and",
+        "then",
+        "runs",
+        "away",
+        "from",
+        "there",
+        "where",
+        "question",
+        "answer",
+        "what",
+        "is",
+        "capital",
+        "of",
+        "France",
+        "Paris",
+        "hello",
+        "world",
+        "assistant",
+        "user",
+        "system",
+        "river",
+        "mountain",
+        "language",
+        "model",
+        "training",
+        "reward",
+        "policy",
+        "gradient",
+        "tokenizer",
+        "number",
+        "mathematics",
+        "problem",
+        "solution",
+        "careful",
+        "reasoning",
+        "because",
+        "therefore",
+        "sentence",
+        "paragraph",
+        "history",
+        "science",
+        "library",
+        "kitchen",
+        "garden",
+        "winter",
+        "summer",
+        "evening",
+        "morning",
+        "yesterday",
+        "tomorrow",
+        "beautiful",
+        "important",
     ];
     for i in 0..400usize {
         let a = words[i % words.len()];
         let b = words[(i * 7 + 3) % words.len()];
         let c = words[(i * 13 + 5) % words.len()];
-        texts.push(format!("{a} {b} {c}. What is {} + {}? It is {}.", i, i * 3, i * 4));
-        texts.push(format!("<|im_start|>user\n{a} {c}?<|im_end|>\n<|im_start|>assistant\n{b}!<|im_end|>\n"));
+        texts.push(format!(
+            "{a} {b} {c}. What is {} + {}? It is {}.",
+            i,
+            i * 3,
+            i * 4
+        ));
+        texts.push(format!(
+            "<|im_start|>user\n{a} {c}?<|im_end|>\n<|im_start|>assistant\n{b}!<|im_end|>\n"
+        ));
     }
     texts
 }
@@ -76,7 +136,9 @@ pub fn random_tensors(config: &LlamaConfig, seed: u64) -> HashMap<String, Tensor
         .map(|(name, shape)| {
             let n: usize = shape.iter().product();
             let values: Vec<f32> = if name.ends_with("norm.weight") {
-                (0..n).map(|_| 1.0 + rng.random_range(-0.1f32..0.1)).collect()
+                (0..n)
+                    .map(|_| 1.0 + rng.random_range(-0.1f32..0.1))
+                    .collect()
             } else {
                 (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect()
             };
@@ -93,7 +155,12 @@ pub fn tiny_model(seed: u64, tie_word_embeddings: bool) -> LoadedModel {
         tensors: random_tensors(&config, seed),
         config,
         tokenizer,
-        chat_template: Some(super::chat_template::ChatTemplate::builtin("chatml").unwrap().source().to_string()),
+        chat_template: Some(
+            super::chat_template::ChatTemplate::builtin("chatml")
+                .unwrap()
+                .source()
+                .to_string(),
+        ),
     }
 }
 

@@ -11,10 +11,10 @@ pub mod gguf;
 pub mod gguf_metadata;
 pub mod gguf_tokenizer;
 pub mod hf_dir;
-pub mod loaded_model;
-pub mod tokenizer;
-pub mod weight_layout;
 #[cfg(test)]
 mod io_test_support;
+pub mod loaded_model;
 #[cfg(test)]
 mod smollm2_reference_tests;
+pub mod tokenizer;
+pub mod weight_layout;

@@ -62,8 +62,8 @@ impl ModelTokenizer {
 
     /// Parses the contents of a `tokenizer.json`.
     pub fn from_json_bytes(bytes: &[u8]) -> Result<Self> {
-        let inner = Tokenizer::from_bytes(bytes)
-            .map_err(|e| anyhow!("not a valid tokenizer.json: {e}"))?;
+        let inner =
+            Tokenizer::from_bytes(bytes).map_err(|e| anyhow!("not a valid tokenizer.json: {e}"))?;
         Ok(Self::new(inner))
     }
 
@@ -144,7 +144,11 @@ impl ModelTokenizer {
     }
 
     /// Encodes text to ids together with the byte span each token covers.
-    pub fn encode_with_offsets(&self, text: &str, add_special_tokens: bool) -> Result<TokenizedText> {
+    pub fn encode_with_offsets(
+        &self,
+        text: &str,
+        add_special_tokens: bool,
+    ) -> Result<TokenizedText> {
         let encoding = self
             .inner
             .encode(text, add_special_tokens)
@@ -298,7 +302,9 @@ impl StreamDecoder<'_> {
         self.ids.push(id);
         let window = &self.ids[self.prefix_offset..];
         let already_read = &self.ids[self.prefix_offset..self.read_offset];
-        let prefix_text = self.tokenizer.decode(already_read, self.skip_special_tokens)?;
+        let prefix_text = self
+            .tokenizer
+            .decode(already_read, self.skip_special_tokens)?;
         let text = self.tokenizer.decode(window, self.skip_special_tokens)?;
         if text.len() <= prefix_text.len() || text.ends_with('\u{FFFD}') {
             return Ok(None);
@@ -339,10 +345,18 @@ mod tests {
         assert_eq!(tok.pad_token_id(), Some(0));
         assert_eq!(tok.bos_token_id(), None);
         assert_eq!(tok.stop_token_ids(), vec![2]);
-        let tok = tok.with_bos_id(1).unwrap().with_extra_stop_ids([0, 2]).unwrap();
+        let tok = tok
+            .with_bos_id(1)
+            .unwrap()
+            .with_extra_stop_ids([0, 2])
+            .unwrap();
         assert_eq!(tok.bos_token().unwrap().content, "<|im_start|>");
         assert_eq!(tok.stop_token_ids(), vec![2, 0]);
-        let specials: Vec<String> = tok.special_tokens().into_iter().map(|t| t.content).collect();
+        let specials: Vec<String> = tok
+            .special_tokens()
+            .into_iter()
+            .map(|t| t.content)
+            .collect();
         assert_eq!(specials, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]);
     }
 
@@ -410,7 +424,9 @@ mod tests {
 
     #[test]
     fn invalid_tokenizer_json_is_an_error() {
-        let err = ModelTokenizer::from_json_bytes(b"{not json").unwrap_err().to_string();
+        let err = ModelTokenizer::from_json_bytes(b"{not json")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("tokenizer.json"), "{err}");
         let missing = std::path::Path::new("/nonexistent/tokenizer.json");
         let err = ModelTokenizer::from_file(missing).unwrap_err().to_string();

@@ -23,7 +23,10 @@ pub fn llama_tensor_shapes(config: &LlamaConfig) -> BTreeMap<String, Vec<usize>>
     );
     shapes.insert("model.norm.weight".to_string(), vec![hidden]);
     if !config.tie_word_embeddings {
-        shapes.insert("lm_head.weight".to_string(), vec![config.vocab_size, hidden]);
+        shapes.insert(
+            "lm_head.weight".to_string(),
+            vec![config.vocab_size, hidden],
+        );
     }
     for i in 0..config.num_hidden_layers {
         let p = format!("model.layers.{i}");
@@ -57,14 +60,14 @@ pub fn check_llama_config(config: &LlamaConfig) -> Result<()> {
     {
         bail!("invalid Llama config: sizes and counts must be positive ({c:?})");
     }
-    if c.hidden_size % c.num_attention_heads != 0 {
+    if !c.hidden_size.is_multiple_of(c.num_attention_heads) {
         bail!(
             "invalid Llama config: hidden_size {} is not divisible by num_attention_heads {}",
             c.hidden_size,
             c.num_attention_heads
         );
     }
-    if c.num_attention_heads % c.num_key_value_heads != 0 {
+    if !c.num_attention_heads.is_multiple_of(c.num_key_value_heads) {
         bail!(
             "invalid Llama config: num_attention_heads {} is not a multiple of \
              num_key_value_heads {}",
@@ -72,7 +75,7 @@ pub fn check_llama_config(config: &LlamaConfig) -> Result<()> {
             c.num_key_value_heads
         );
     }
-    if c.head_dim() % 2 != 0 {
+    if !c.head_dim().is_multiple_of(2) {
         bail!(
             "invalid Llama config: head_dim {} must be even for rotary embeddings",
             c.head_dim()
