@@ -424,27 +424,52 @@ fn write_weights(path: &Path, tensors: &HashMap<String, Tensor>) -> Result<()> {
     // Sorted by name; safetensors also orders its header, but a fixed input order keeps the
     // file independent of HashMap iteration whatever the library does.
     let sorted: BTreeMap<&String, &Tensor> = tensors.iter().collect();
-    let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::with_capacity(sorted.len());
-    for (name, tensor) in sorted {
-        let values: Vec<f32> = tensor
-            .flatten_all()?
-            .to_vec1::<f32>()
-            .with_context(|| format!("tensor `{name}` is not f32"))?;
-        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        buffers.push((name.clone(), tensor.dims().to_vec(), bytes));
-    }
-    let views = buffers
-        .iter()
-        .map(|(name, shape, bytes)| {
-            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
-                .map(|view| (name.clone(), view))
-                .map_err(|e| anyhow!("tensor `{name}`: {e}"))
+    let views = sorted
+        .into_iter()
+        .map(|(name, tensor)| {
+            let values = tensor
+                .flatten_all()
+                .and_then(|t| t.to_vec1::<f32>())
+                .with_context(|| format!("tensor `{name}` is not f32"))?;
+            let view = F32View {
+                shape: tensor.dims().to_vec(),
+                values,
+            };
+            Ok((name.clone(), view))
         })
         .collect::<Result<Vec<_>>>()?;
     let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
-    let bytes = safetensors::tensor::serialize(views, Some(metadata))
-        .map_err(|e| anyhow!("cannot serialize the weights: {e}"))?;
-    write_file(path, &bytes)
+    safetensors::tensor::serialize_to_file(views, Some(metadata), path)
+        .map_err(|e| anyhow!("cannot write the weights to {}: {e}", path.display()))
+}
+
+/// An f32 tensor for safetensors, turned into little-endian bytes only while it is written, so
+/// saving holds one tensor's bytes at a time.
+struct F32View {
+    shape: Vec<usize>,
+    values: Vec<f32>,
+}
+
+impl safetensors::View for F32View {
+    fn dtype(&self) -> safetensors::Dtype {
+        safetensors::Dtype::F32
+    }
+
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    fn data(&self) -> std::borrow::Cow<'_, [u8]> {
+        let mut bytes = Vec::with_capacity(self.values.len() * 4);
+        for v in &self.values {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        bytes.into()
+    }
+
+    fn data_len(&self) -> usize {
+        self.values.len() * 4
+    }
 }
 
 fn write_json(path: &Path, value: &Value) -> Result<()> {

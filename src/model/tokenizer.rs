@@ -30,7 +30,7 @@ pub struct TokenizedText {
 }
 
 /// A tokenizer with the roles of its special tokens.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ModelTokenizer {
     inner: Tokenizer,
     bos: Option<SpecialToken>,
@@ -39,6 +39,19 @@ pub struct ModelTokenizer {
     /// Further ids that end generation besides EOS (e.g. Llama 3's `<|eot_id|>`, listed in
     /// `generation_config.json` or as GGUF `tokenizer.ggml.eot_token_id`).
     extra_stop_ids: Vec<u32>,
+}
+
+impl std::fmt::Debug for ModelTokenizer {
+    // The vocabulary runs to megabytes; show what identifies the tokenizer instead.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelTokenizer")
+            .field("vocab_size", &self.vocab_size())
+            .field("bos", &self.bos)
+            .field("eos", &self.eos)
+            .field("pad", &self.pad)
+            .field("extra_stop_ids", &self.extra_stop_ids)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ModelTokenizer {
