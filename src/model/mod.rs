@@ -2,3 +2,19 @@
 //! generation.
 
 pub mod config;
+
+// Model I/O: file formats, tokenizers, chat templates (see docs/models.md).
+pub mod bpe_training;
+pub mod chat_template;
+pub mod chat_tokenize;
+pub mod gguf;
+pub mod gguf_metadata;
+pub mod gguf_tokenizer;
+pub mod hf_dir;
+#[cfg(test)]
+mod io_test_support;
+pub mod loaded_model;
+#[cfg(test)]
+mod smollm2_reference_tests;
+pub mod tokenizer;
+pub mod weight_layout;
