@@ -292,8 +292,13 @@ impl BlobStore {
                     ),
                 });
             }
-            self.verify(entry.hash)?;
-            if fs::hard_link(&blob, &target).is_err() {
+            if fs::hard_link(&blob, &target).is_ok() {
+                // The link shares the blob's bytes: verifying the blob verifies the link.
+                if let Err(error) = self.verify(entry.hash) {
+                    let _ = fs::remove_file(&target);
+                    return Err(error);
+                }
+            } else {
                 // Cross-device, or a filesystem without hard links: copy, verifying the bytes as
                 // they are written.
                 copy_verified(&blob, &target, entry.hash)?;
