@@ -11,7 +11,9 @@ use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use super::durable::{ensure_dir, TempFile};
+use std::os::unix::fs::MetadataExt;
+
+use super::durable::{ensure_dir, sync_dir, TempFile};
 use super::error::{CacheError, Result};
 use super::hash::Hash;
 
@@ -59,7 +61,7 @@ impl BlobStore {
     /// Stores `bytes`, returning their hash.
     pub fn put_bytes(&self, bytes: &[u8]) -> Result<Hash> {
         let hash = Hash::of(bytes);
-        if self.holds_intact_size(hash, bytes.len() as u64) {
+        if self.holds_intact(hash, bytes.len() as u64) {
             return Ok(hash);
         }
         let mut temp = TempFile::create(&self.temp_dir, "blob")?;
@@ -95,17 +97,70 @@ impl BlobStore {
             size += count as u64;
         }
         let hash = Hash::from(hasher.finalize());
-        if !self.holds_intact_size(hash, size) {
+        if !self.holds_intact(hash, size) {
             self.install(temp, hash)?;
         }
         Ok(hash)
     }
 
+    /// Moves the file at `path` into the store instead of copying it: for large outputs (model
+    /// weights) that an op wrote under [`temp_dir`](BlobStore::temp_dir) or elsewhere on the
+    /// cache's filesystem. The file is read once to hash it, fsynced, made read-only and renamed;
+    /// `path` no longer exists afterwards. Falls back to copy-then-delete for a file on another
+    /// filesystem, a symlink, or a file with other hard links (which could change the stored
+    /// bytes later).
+    pub fn adopt_file(&self, path: &Path) -> Result<Hash> {
+        let link_metadata =
+            fs::symlink_metadata(path).map_err(CacheError::io("read metadata of", path))?;
+        if !link_metadata.file_type().is_file() || link_metadata.nlink() > 1 {
+            return self.copy_then_remove(path);
+        }
+        let mut file = File::open(path).map_err(CacheError::io("open", path))?;
+        let hash = hash_reader(&mut file).map_err(CacheError::io("read", path))?;
+        if self.holds_intact(hash, link_metadata.len()) {
+            fs::remove_file(path).map_err(CacheError::io("delete", path))?;
+            return Ok(hash);
+        }
+        file.sync_all()
+            .map_err(CacheError::io("flush to disk", path))?;
+        let mut permissions = link_metadata.permissions();
+        permissions.set_readonly(true);
+        fs::set_permissions(path, permissions).map_err(CacheError::io("make read-only", path))?;
+        drop(file);
+        let destination = self.path_of(hash);
+        let shard = destination
+            .parent()
+            .expect("a blob path always has a shard directory");
+        ensure_dir(shard)?;
+        match fs::rename(path, &destination) {
+            Ok(()) => {
+                sync_dir(shard)?;
+                Ok(hash)
+            }
+            Err(error) if error.raw_os_error() == Some(libc::EXDEV) => self.copy_then_remove(path),
+            Err(error) => Err(CacheError::Io {
+                action: "move into the cache",
+                path: path.to_path_buf(),
+                source: error,
+            }),
+        }
+    }
+
+    fn copy_then_remove(&self, path: &Path) -> Result<Hash> {
+        let hash = self.put_file(path)?;
+        fs::remove_file(path).map_err(CacheError::io("delete", path))?;
+        Ok(hash)
+    }
+
     /// True when a blob named `hash` exists with the expected size. A size mismatch can only be
     /// damage, so such a blob is replaced rather than trusted.
-    fn holds_intact_size(&self, hash: Hash, size: u64) -> bool {
+    /// Whether the blob is stored with exactly this content: the size, then the hash, is
+    /// checked, so a blob damaged in place is rewritten by the next put of its content rather
+    /// than kept forever.
+    fn holds_intact(&self, hash: Hash, size: u64) -> bool {
         fs::metadata(self.path_of(hash))
             .is_ok_and(|metadata| metadata.is_file() && metadata.len() == size)
+            && self.verify(hash).is_ok()
     }
 
     fn install(&self, temp: TempFile, hash: Hash) -> Result<()> {
@@ -364,9 +419,50 @@ pub(crate) mod tests {
         store.put_bytes(b"same").unwrap();
         store.put_reader(&b"same"[..]).unwrap();
         let after = fs::metadata(store.path_of(hash)).unwrap();
-        use std::os::unix::fs::MetadataExt;
         assert_eq!(before.ino(), after.ino());
         assert_eq!(before.mtime_nsec(), after.mtime_nsec());
+    }
+
+    #[test]
+    fn adopted_files_move_in_unless_shared() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(&dir.path().join("cache"));
+        let written = store.temp_dir().join("weights.bin");
+        fs::write(&written, vec![5u8; 100_000]).unwrap();
+        let inode = fs::metadata(&written).unwrap().ino();
+        let hash = store.adopt_file(&written).unwrap();
+        assert_eq!(hash, Hash::of(&[5u8; 100_000]));
+        assert!(!written.exists());
+        assert_eq!(
+            fs::metadata(store.path_of(hash)).unwrap().ino(),
+            inode,
+            "moved, not copied"
+        );
+        assert!(fs::metadata(store.path_of(hash))
+            .unwrap()
+            .permissions()
+            .readonly());
+        store.verify(hash).unwrap();
+
+        // Already stored: the duplicate is just deleted.
+        fs::write(&written, vec![5u8; 100_000]).unwrap();
+        assert_eq!(store.adopt_file(&written).unwrap(), hash);
+        assert!(!written.exists());
+        assert_eq!(fs::metadata(store.path_of(hash)).unwrap().ino(), inode);
+
+        // A file with another hard link is copied, so the other name cannot alter the blob.
+        let shared = dir.path().join("shared.bin");
+        let other_name = dir.path().join("other-name.bin");
+        fs::write(&shared, b"shared bytes").unwrap();
+        fs::hard_link(&shared, &other_name).unwrap();
+        let shared_hash = store.adopt_file(&shared).unwrap();
+        assert!(!shared.exists() && other_name.exists());
+        assert_ne!(
+            fs::metadata(store.path_of(shared_hash)).unwrap().ino(),
+            fs::metadata(&other_name).unwrap().ino()
+        );
+        fs::write(&other_name, b"changed bytes").unwrap();
+        store.verify(shared_hash).unwrap();
     }
 
     #[test]

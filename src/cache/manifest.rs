@@ -34,6 +34,13 @@ const MANIFEST_PREFIX: &[u8] = b"{\"_format\":\"tulu/manifest/v1\",";
 /// Deeper directory nesting is refused (no real artifact comes close).
 const MAX_DEPTH: usize = 64;
 
+/// Whether storing a directory copies its files or moves them in.
+#[derive(Clone, Copy)]
+enum Intake {
+    Copy,
+    Move,
+}
+
 /// One file of an artifact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileEntry {
@@ -162,6 +169,18 @@ impl BlobStore {
     /// Stores every file under `dir` (recursively, following symlinks, as Hugging Face snapshot
     /// directories need) and a manifest of them; returns the manifest's hash.
     pub fn put_dir(&self, dir: &Path, kind: &str, meta: Value) -> Result<Hash> {
+        self.store_dir(dir, kind, meta, Intake::Copy)
+    }
+
+    /// Like [`put_dir`](BlobStore::put_dir), but moves the files into the store
+    /// ([`adopt_file`](BlobStore::adopt_file)) instead of copying them: for an artifact an op
+    /// has just written, such as trained weights. The files are gone afterwards; the (now
+    /// empty) directories are left for the caller to remove.
+    pub fn adopt_dir(&self, dir: &Path, kind: &str, meta: Value) -> Result<Hash> {
+        self.store_dir(dir, kind, meta, Intake::Move)
+    }
+
+    fn store_dir(&self, dir: &Path, kind: &str, meta: Value, intake: Intake) -> Result<Hash> {
         let metadata = fs::metadata(dir).map_err(CacheError::io("read metadata of", dir))?;
         if !metadata.is_dir() {
             return Err(CacheError::UnsupportedPath {
@@ -171,7 +190,7 @@ impl BlobStore {
         }
         let mut files = BTreeMap::new();
         let mut enclosing = vec![(metadata.dev(), metadata.ino())];
-        self.put_tree(dir, "", &mut enclosing, &mut files)?;
+        self.put_tree(dir, "", intake, &mut enclosing, &mut files)?;
         self.put_manifest(&Manifest {
             kind: kind.to_owned(),
             files,
@@ -183,6 +202,7 @@ impl BlobStore {
         &self,
         dir: &Path,
         prefix: &str,
+        intake: Intake,
         enclosing: &mut Vec<(u64, u64)>,
         files: &mut BTreeMap<String, FileEntry>,
     ) -> Result<()> {
@@ -226,10 +246,13 @@ impl BlobStore {
                     });
                 }
                 enclosing.push(identity);
-                self.put_tree(&path, &relpath, enclosing, files)?;
+                self.put_tree(&path, &relpath, intake, enclosing, files)?;
                 enclosing.pop();
             } else if metadata.is_file() {
-                let hash = self.put_file(&path)?;
+                let hash = match intake {
+                    Intake::Copy => self.put_file(&path)?,
+                    Intake::Move => self.adopt_file(&path)?,
+                };
                 let size = self.size(hash)?;
                 files.insert(relpath, FileEntry { hash, size });
             } else {
@@ -269,8 +292,13 @@ impl BlobStore {
                     ),
                 });
             }
-            self.verify(entry.hash)?;
-            if fs::hard_link(&blob, &target).is_err() {
+            if fs::hard_link(&blob, &target).is_ok() {
+                // The link shares the blob's bytes: verifying the blob verifies the link.
+                if let Err(error) = self.verify(entry.hash) {
+                    let _ = fs::remove_file(&target);
+                    return Err(error);
+                }
+            } else {
                 // Cross-device, or a filesystem without hard links: copy, verifying the bytes as
                 // they are written.
                 copy_verified(&blob, &target, entry.hash)?;
@@ -448,6 +476,28 @@ mod tests {
             store.manifest_file_bytes(hash, &manifest, "missing.bin"),
             Err(CacheError::NoSuchFile { .. })
         ));
+    }
+
+    #[test]
+    fn adopt_dir_moves_files_and_matches_put_dir() {
+        let root = tempfile::tempdir().unwrap();
+        let store = store_in(&root.path().join("cache"));
+        let copied = store
+            .put_dir(&model_dir(root.path()), "model", json!({}))
+            .unwrap();
+        let fresh = root.path().join("fresh");
+        fs::create_dir_all(&fresh).unwrap();
+        let written = model_dir(&fresh);
+        let adopted = store.adopt_dir(&written, "model", json!({})).unwrap();
+        assert_eq!(adopted, copied, "same content, same artifact");
+        assert!(!written.join("model.safetensors").exists());
+        assert!(!written.join("extra/deeper/notes.txt").exists());
+        let out = root.path().join("out");
+        store.materialize(adopted, &out).unwrap();
+        assert_eq!(
+            fs::read(out.join("model.safetensors")).unwrap(),
+            vec![42u8; 70_000]
+        );
     }
 
     #[test]

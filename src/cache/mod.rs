@@ -8,7 +8,8 @@
 //!    output hashes; [`Cache::cached_output`] answers a hit (and drops records whose blob is
 //!    gone); on a hit call [`Index::note_hit`].
 //! 3. On a miss, run the op, store its output with [`BlobStore::put_bytes`]/`put_file`/
-//!    [`put_dir`](BlobStore::put_dir) — the output hash is what they return — then
+//!    [`put_dir`](BlobStore::put_dir) (or [`adopt_dir`](BlobStore::adopt_dir), which moves
+//!    freshly written files in without copying) — the output hash is what they return — then
 //!    [`Cache::put_record`]. Reads that hit [`CacheError::Corrupt`] evict and recompute.
 //! 4. At the end, [`Index::append_run`]; `tulu gc` calls [`Cache::gc`] with the roots to keep.
 //!

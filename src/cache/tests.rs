@@ -21,6 +21,12 @@ fn open(dir: &Path) -> Cache {
 }
 
 #[test]
+fn cache_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Cache>();
+}
+
+#[test]
 fn first_open_creates_the_layout() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join(".tulu");

@@ -146,7 +146,10 @@ pub fn run(session: &Session, progress: &RunProgress, opts: &RunOptions) -> anyh
                         let _ = session.cache().index().note_hit(key, &node.name, now_unix());
                         match lock_mismatch(opts.locked, &node.name, output) {
                             None => {
-                                let report = simple_report(session, id, Status::Cached, Some(output), vec![], None);
+                                let report = NodeReport {
+                                    key: Some(key),
+                                    ..simple_report(session, id, Status::Cached, Some(output), vec![], None)
+                                };
                                 progress.node_finished(None, &report.line());
                                 reports[i] = Some(report);
                                 state[i] = State::Done(output);
@@ -162,6 +165,7 @@ pub fn run(session: &Session, progress: &RunProgress, opts: &RunOptions) -> anyh
                     Hit::Unusable(reason) => reasons.push(reason),
                 }
                 reports[i] = Some(NodeReport {
+                    key: Some(key),
                     reasons,
                     ..simple_report(session, id, Status::Run, None, vec![], None)
                 });
