@@ -12,6 +12,8 @@ pub(crate) enum RelationOp {
     Greater,
     GreaterEqual,
     ElementOf,
+    /// `\approx`: what follows is an approximation, never the answer.
+    Approx,
 }
 
 impl RelationOp {

@@ -13,6 +13,11 @@ pub(crate) const STEPS_PER_COMPARISON: u64 = 200_000;
 /// real final answers are short, and parsing a whole essay would only waste the budget.
 pub(crate) const MAX_PARSED_ANSWER_BYTES: usize = 1_000;
 
+/// Candidate answers longer than this are not normalized at all (only compared verbatim): the
+/// whole-response fallback would otherwise run every normalization pass over an essay that
+/// cannot equal a final answer anyway.
+pub(crate) const MAX_NORMALIZED_ANSWER_BYTES: usize = 8_192;
+
 /// Nesting depth of grammar levels the parser accepts (one bracket pair costs about five);
 /// deeper input is rejected before it can overflow the stack.
 pub(crate) const MAX_NESTING_DEPTH: usize = 200;

@@ -15,12 +15,13 @@
 //!    written with a decimal point, the numeric fallback decides (see [`super::numeric`]).
 //!    Decimals are exact: `0.333` is not `\frac13`, as in open-instruct (sympy `simplify`).
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::ast::{Node, RelationOp};
-use super::budget::{Budget, MAX_PARSED_ANSWER_BYTES};
+use super::ast::{Constant, Node, RelationOp};
+use super::budget::{Budget, MAX_NORMALIZED_ANSWER_BYTES, MAX_PARSED_ANSWER_BYTES};
 use super::exact::{exact_value, ExactError};
 use super::normalize::{is_plain_word, normalize_answer};
 use super::numeric::numerically_equal;
@@ -43,7 +44,10 @@ static DECIMAL_POINT: LazyLock<Regex> =
 
 impl PreparedAnswer {
     pub(crate) fn new(raw: &str) -> Self {
-        let normalized = normalize_answer(raw);
+        let normalized = match raw.len() > MAX_NORMALIZED_ANSWER_BYTES {
+            true => raw.trim().to_string(),
+            false => normalize_answer(raw),
+        };
         let parsed = match normalized.is_empty() || normalized.len() > MAX_PARSED_ANSWER_BYTES {
             true => None,
             false => parse_answer(&normalized, &mut Budget::per_comparison()).ok(),
@@ -95,8 +99,100 @@ fn is_simple_name(node: &Node) -> bool {
     }
 }
 
-fn is_assignment(op: RelationOp) -> bool {
-    matches!(op, RelationOp::Equal | RelationOp::ElementOf)
+/// The value a chain of `=` (or `\in`) arrives at: its last side, or the last side before
+/// an `\approx` (`x = 1/3 \approx 0.33` is 1/3), as Minerva's `split("=")[-1]`.
+fn chain_value(node: &Node) -> Option<&Node> {
+    let Node::Relation { sides, ops } = node else {
+        return None;
+    };
+    let exact_ops = ops
+        .iter()
+        .position(|op| *op == RelationOp::Approx)
+        .unwrap_or(ops.len());
+    let assigns = ops[..exact_ops]
+        .iter()
+        .all(|op| matches!(op, RelationOp::Equal | RelationOp::ElementOf));
+    (assigns && exact_ops > 0).then(|| &sides[exact_ops])
+}
+
+/// `name = … = value` (or `name \in set`): the name and the value.
+fn simple_assignment(node: &Node) -> Option<(&Node, &Node)> {
+    let Node::Relation { sides, .. } = node else {
+        return None;
+    };
+    let name = sides.first().filter(|side| is_simple_name(side))?;
+    Some((name, chain_value(node)?))
+}
+
+fn negative_infinity() -> Node {
+    Node::Negate(Box::new(Node::Constant(Constant::Infinity)))
+}
+
+fn interval(low: Node, high: Node, left_closed: bool, right_closed: bool) -> Node {
+    Node::Tuple {
+        items: vec![low, high],
+        left_closed,
+        right_closed,
+    }
+}
+
+/// Inequalities on one name as interval membership: `-2 \le x < 7` is `x \in [-2, 7)`,
+/// `x > 3` is `x \in (3, \infty)`. Other nodes are returned unchanged.
+fn interval_form(node: &Node) -> Cow<'_, Node> {
+    use RelationOp::{Greater, GreaterEqual, Less, LessEqual};
+    let Node::Relation { sides, ops } = node else {
+        return Cow::Borrowed(node);
+    };
+    let member = |name: &Node, set: Node| {
+        Cow::Owned(Node::Relation {
+            sides: vec![name.clone(), set],
+            ops: vec![RelationOp::ElementOf],
+        })
+    };
+    let infinity = || Node::Constant(Constant::Infinity);
+    match (sides.as_slice(), ops.as_slice()) {
+        ([low, name, high], [first, second])
+            if is_simple_name(name)
+                && matches!(first, Less | LessEqual)
+                && matches!(second, Less | LessEqual) =>
+        {
+            let set = interval(
+                low.clone(),
+                high.clone(),
+                *first == LessEqual,
+                *second == LessEqual,
+            );
+            member(name, set)
+        }
+        ([high, name, low], [first, second])
+            if is_simple_name(name)
+                && matches!(first, Greater | GreaterEqual)
+                && matches!(second, Greater | GreaterEqual) =>
+        {
+            let set = interval(
+                low.clone(),
+                high.clone(),
+                *second == GreaterEqual,
+                *first == GreaterEqual,
+            );
+            member(name, set)
+        }
+        ([left, right], [op]) if matches!(op, Less | LessEqual | Greater | GreaterEqual) => {
+            let (name, bound, op) = match (is_simple_name(left), is_simple_name(right)) {
+                (true, _) => (left, right, *op),
+                (false, true) => (right, left, op.flipped()),
+                _ => return Cow::Borrowed(node),
+            };
+            let set = match op {
+                Less => interval(negative_infinity(), bound.clone(), false, false),
+                LessEqual => interval(negative_infinity(), bound.clone(), false, true),
+                Greater => interval(bound.clone(), infinity(), false, false),
+                _ => interval(bound.clone(), infinity(), true, false),
+            };
+            member(name, set)
+        }
+        _ => Cow::Borrowed(node),
+    }
 }
 
 fn count_plus_minus(node: &Node) -> usize {
@@ -229,23 +325,38 @@ impl Comparison {
         if self.budget.spend(1).is_err() {
             return false;
         }
-        match (candidate, gold) {
-            (Node::Relation { .. }, Node::Relation { .. }) => self.relations_match(candidate, gold),
-            (Node::Relation { sides, ops }, _) if ops.iter().copied().all(is_assignment) => {
-                match sides.last() {
-                    Some(last) => self.nodes_match(last, gold),
-                    None => false,
+        if matches!(candidate, Node::Relation { .. })
+            && matches!(gold, Node::Relation { .. })
+            && self.relations_match(candidate, gold)
+        {
+            return true;
+        }
+        let candidate = interval_form(candidate);
+        let gold = interval_form(gold);
+        match (candidate.as_ref(), gold.as_ref()) {
+            (Node::Relation { .. }, Node::Relation { .. }) => {
+                // Both give a value to the same name: `z = 3 + 3 = 6` and `z = 6`.
+                match (simple_assignment(&candidate), simple_assignment(&gold)) {
+                    (Some((name, value)), Some((gold_name, gold_value))) if name == gold_name => {
+                        self.nodes_match(value, gold_value)
+                    }
+                    _ => false,
                 }
             }
-            (_, Node::Relation { sides, ops })
-                if ops.len() == 1 && is_assignment(ops[0]) && is_simple_name(&sides[0]) =>
-            {
-                self.nodes_match(candidate, &sides[1])
-            }
-            _ => self.values_match(candidate, gold),
+            (Node::Relation { .. }, _) => match chain_value(&candidate) {
+                Some(value) => self.nodes_match(value, &gold),
+                None => false,
+            },
+            (_, Node::Relation { .. }) => match simple_assignment(&gold) {
+                Some((_, value)) => self.nodes_match(&candidate, value),
+                None => false,
+            },
+            _ => self.values_match(&candidate, &gold),
         }
     }
 
+    /// Relations of the same shape: equations with proportional sides, or the same operators
+    /// with matching sides (also mirrored: `x > 3` is `3 < x`).
     fn relations_match(&mut self, candidate: &Node, gold: &Node) -> bool {
         let (
             Node::Relation {
@@ -260,18 +371,11 @@ impl Comparison {
         else {
             return false;
         };
-        if candidate_ops.len() == 1 && candidate_ops == gold_ops {
-            let op = candidate_ops[0];
-            if is_assignment(op)
-                && is_simple_name(&candidate_sides[0])
-                && candidate_sides[0] == gold_sides[0]
-                && self.nodes_match(&candidate_sides[1], &gold_sides[1])
-            {
-                return true;
-            }
-            if op == RelationOp::Equal && self.equations_proportional(candidate_sides, gold_sides) {
-                return true;
-            }
+        if candidate_ops == gold_ops
+            && *candidate_ops == [RelationOp::Equal]
+            && self.equations_proportional(candidate_sides, gold_sides)
+        {
+            return true;
         }
         if candidate_ops == gold_ops
             && candidate_sides
@@ -511,6 +615,15 @@ mod tests {
         assert!(matches("2+3=5", "5"));
         assert!(matches("x > 3", "3 < x"));
         assert!(!matches("x \\ge 3", "x > 3"));
+        assert!(matches("x > 3", "(3, \\infty)"));
+        assert!(matches("(-\\infty, 2]", "x \\le 2"));
+        assert!(matches("-2 \\le x \\le 7", "x \\in [-2,7]"));
+        assert!(matches("7 > x \\ge -2", "[-2, 7)"));
+        assert!(!matches("-2 < x \\le 7", "[-2,7]"));
+        assert!(matches("x = 5+5+1 = 11", "x = 11"));
+        assert!(matches("z = 3+3 = 6", "z = 1+5 = 6"));
+        assert!(matches("x = \\frac13 \\approx 0.33", "\\frac{1}{3}"));
+        assert!(!matches("x = 0.5 \\approx 1", "1"));
     }
 
     #[test]

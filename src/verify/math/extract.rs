@@ -31,7 +31,7 @@ pub fn candidates(response: &str) -> Vec<Candidate> {
         });
     }
     if found.is_empty() {
-        if let Some(text) = last_dollar_span(response) {
+        if let Some(text) = last_math_span(response) {
             found.push(Candidate {
                 text,
                 source: AnswerSource::Dollars,
@@ -119,17 +119,20 @@ const MINERVA_MARKER: &str = "final answer is";
 const MINERVA_CLOSING: &str = "I hope it is correct";
 
 /// The answer of the first Minerva-style sentence "Final Answer: The final answer is X. I hope it
-/// is correct." — X runs to the closing phrase or the end of the line, without its last period.
+/// is correct." — X runs to the closing phrase (within the paragraph) or else to the end of the
+/// line, without its last period.
 /// The marker is matched case-insensitively and the "Final Answer:" prefix is optional, which is
 /// more lenient than lm-eval-harness's regex (that one also needs the closing phrase on the
 /// same line or at the very end of the text).
 pub fn minerva_answer(text: &str) -> Option<String> {
     let start = find_ascii_case_insensitive(text, MINERVA_MARKER)? + MINERVA_MARKER.len();
     let rest = &text[start..];
-    let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
-    let answer = match line.find(MINERVA_CLOSING) {
-        Some(end) => &line[..end],
-        None => line,
+    // The answer may span lines (`\text{ square\nunits}`) when the closing phrase ends it
+    // within the paragraph; otherwise it is the rest of the line.
+    let paragraph = &rest[..rest.find("\n\n").unwrap_or(rest.len())];
+    let answer = match paragraph.find(MINERVA_CLOSING) {
+        Some(end) => &paragraph[..end],
+        None => &rest[..rest.find('\n').unwrap_or(rest.len())],
     };
     let answer = answer.trim().trim_start_matches(':').trim();
     let answer = answer.strip_suffix('.').unwrap_or(answer).trim();
@@ -144,11 +147,31 @@ fn find_ascii_case_insensitive(haystack: &str, needle: &str) -> Option<usize> {
         .position(|window| window.eq_ignore_ascii_case(needle))
 }
 
-/// The content of the last non-empty `$…$` or `$$…$$` span. Escaped dollars (`\$`, money in
-/// text) are not delimiters, unlike in open-instruct, which splits on every `$`.
-pub fn last_dollar_span(text: &str) -> Option<String> {
+/// The content of the last non-empty math span: `$…$`, `$$…$$`, `\(…\)` or `\[…\]`, the one
+/// that ends last. Escaped dollars (`\$`, money in text) are not delimiters, unlike in
+/// open-instruct, which splits on every `$` and knows no `\(`/`\[`.
+pub fn last_math_span(text: &str) -> Option<String> {
+    let mut spans: Vec<(usize, &str)> = dollar_spans(text);
+    for (open, close) in [("\\(", "\\)"), ("\\[", "\\]")] {
+        let mut from = 0;
+        while let Some(start) = text[from..].find(open).map(|at| from + at + open.len()) {
+            let Some(length) = text[start..].find(close) else {
+                break;
+            };
+            spans.push((start + length, &text[start..start + length]));
+            from = start + length + close.len();
+        }
+    }
+    spans
+        .into_iter()
+        .filter(|(_, content)| !content.trim().is_empty())
+        .max_by_key(|(end, _)| *end)
+        .map(|(_, content)| content.trim().to_string())
+}
+
+/// `$…$` and `$$…$$` spans as (end offset, content); delimiters pair up in order.
+fn dollar_spans(text: &str) -> Vec<(usize, &str)> {
     let bytes = text.as_bytes();
-    // Delimiters as (start, end) byte ranges: a run of one or two unescaped dollars.
     let mut delimiters: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
@@ -166,11 +189,10 @@ pub fn last_dollar_span(text: &str) -> Option<String> {
             _ => i += 1,
         }
     }
-    // Delimiters pair up in order: the first opens a span, the second closes it.
-    delimiters.chunks_exact(2).rev().find_map(|pair| {
-        let content = text[pair[0].1..pair[1].0].trim();
-        (!content.is_empty()).then(|| content.to_string())
-    })
+    delimiters
+        .chunks_exact(2)
+        .map(|pair| (pair[1].0, &text[pair[0].1..pair[1].0]))
+        .collect()
 }
 
 #[cfg(test)]
@@ -243,6 +265,14 @@ mod tests {
             Some("7")
         );
         assert_eq!(minerva_answer("The final answer is"), None);
+        let two_lines =
+            "Final Answer: The final answer is $90\\text{ square\nunits}$. I hope it is correct.";
+        assert_eq!(
+            minerva_answer(two_lines).as_deref(),
+            Some("$90\\text{ square\nunits}$")
+        );
+        let unclosed = "Final Answer: The final answer is 5\nmore\n\nI hope it is correct.";
+        assert_eq!(minerva_answer(unclosed).as_deref(), Some("5"));
         assert_eq!(minerva_answer("no sentence"), None);
     }
 
@@ -254,17 +284,26 @@ mod tests {
     }
 
     #[test]
-    fn last_dollar_span_skips_escaped_dollars_and_empty_spans() {
+    fn last_math_span_skips_escaped_dollars_and_empty_spans() {
         assert_eq!(
-            last_dollar_span("it costs \\$5 so $x = 5$ and $y=6$.").as_deref(),
+            last_math_span("it costs \\$5 so $x = 5$ and $y=6$.").as_deref(),
             Some("y=6")
         );
         assert_eq!(
-            last_dollar_span("$$\\frac{1}{2}$$").as_deref(),
+            last_math_span("$$\\frac{1}{2}$$").as_deref(),
             Some("\\frac{1}{2}")
         );
-        assert_eq!(last_dollar_span("only one $ here"), None);
-        assert_eq!(last_dollar_span("$3$ then $ $").as_deref(), Some("3"));
+        assert_eq!(last_math_span("only one $ here"), None);
+        assert_eq!(last_math_span("$3$ then $ $").as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn last_math_span_reads_parenthesis_and_bracket_delimiters() {
+        assert_eq!(last_math_span("Answer \\[ 9 \\]").as_deref(), Some("9"));
+        assert_eq!(last_math_span("$1$ then \\( 2 \\)").as_deref(), Some("2"));
+        assert_eq!(last_math_span("\\[ 2 \\] then $3$").as_deref(), Some("3"));
+        assert_eq!(last_math_span("\\[ \n 9 \n \\]").as_deref(), Some("9"));
+        assert_eq!(last_math_span("\\( unclosed"), None);
     }
 
     #[test]

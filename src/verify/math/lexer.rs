@@ -90,6 +90,12 @@ fn lex_backslash<'a>(after: &'a str, tokens: &mut Vec<Token>) -> Result<&'a str,
             '}' => tokens.push(Token::SetClose),
             '\\' => tokens.push(Token::RowBreak),
             '|' => tokens.push(Token::Punct('|')),
+            // A row break whose doubled backslash was collapsed (`\\-1` written `\-1`, as in
+            // MATH-500's normalized answers): a lone backslash never precedes a number.
+            c if c.is_ascii_digit() || c == '-' => {
+                tokens.push(Token::RowBreak);
+                return Ok(after);
+            }
             // Spacing (`\,`, `\!`, …) was normalized away; any other escape is its character.
             c if c.is_whitespace() || ",!;:>".contains(c) => {}
             c => tokens.push(Token::Punct(c)),
@@ -173,6 +179,15 @@ mod tests {
         assert!(tokenize("\\begin{pmatrix").is_err());
         assert!(tokenize("\\end").is_err());
         assert!(tokenize("é.").is_ok());
+        assert_eq!(
+            tokenize("1\\-2").unwrap(),
+            vec![
+                Token::Number("1".into()),
+                Token::RowBreak,
+                Token::Punct('-'),
+                Token::Number("2".into())
+            ]
+        );
         assert!(tokenize("1..2").is_ok());
     }
 }

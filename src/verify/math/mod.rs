@@ -4,7 +4,8 @@
 //!
 //! 1. **Extraction** ([`candidates`]), in open-instruct `MathVerifier` order: the argument of
 //!    the last `\boxed{…}` / `\fbox{…}` / `\boxed 5`; the Minerva sentence "Final Answer: The
-//!    final answer is … I hope it is correct."; only when neither exists, the last `$…$` span;
+//!    final answer is … I hope it is correct."; only when neither exists, the last math span
+//!    (`$…$`, `$$…$$`, `\(…\)`, `\[…\]`);
 //!    only when nothing was found, the whole response. The response is correct when *any*
 //!    candidate matches.
 //! 2. **Normalization** ([`normalize_answer`]): the Hendrycks `strip_string` and Minerva
@@ -35,7 +36,8 @@
 //! - Normalization works on commands and words, not substrings: Minerva deletes `ft` inside
 //!   `\left` and `\infty` (producing MATH-500's `\le(…` and `\iny`) and `a ` inside words.
 //! - `\fbox{}` is accepted (open-instruct finds it but then fails to unwrap it), escaped braces
-//!   do not count when matching the box's braces, and `\$` is not a math delimiter.
+//!   do not count when matching the box's braces, `\$` is not a math delimiter, and the
+//!   last-math-span fallback also reads `\(…\)` and `\[…\]`.
 //! - The Minerva sentence is found case-insensitively and without requiring the closing
 //!   phrase on the same line.
 //! - `i` is the imaginary unit (`(1+i)^2 = 2i`), `e` is Euler's number, odd roots of negative
@@ -69,10 +71,12 @@ mod verdict;
 
 #[cfg(test)]
 mod dataset_tests;
+#[cfg(test)]
+mod robustness_tests;
 
 use thiserror::Error;
 
-pub use extract::{candidates, last_boxed, last_dollar_span, minerva_answer, Candidate};
+pub use extract::{candidates, last_boxed, last_math_span, minerva_answer, Candidate};
 pub use normalize::normalize_answer;
 pub(crate) use parser::decimal_value;
 pub use verdict::{AnswerSource, Verdict};

@@ -29,17 +29,20 @@ pub fn normalize_answer(raw: &str) -> String {
         true => extract::last_boxed(&text).unwrap_or(text),
         false => text,
     };
-    let text = rewrite_commands(&text);
+    // `,\!` is LaTeX's thousands separator (Minerva deletes it): `10,\!080`.
+    let text = rewrite_commands(&text.replace(",\\!", ""));
     let text = DEGREES.replace_all(&text, "");
     let text = text.replace("\\$", "").replace("\\%", "");
     let text = text.replace(['$', '%'], "").replace("{,}", "");
     let text = CONJUNCTION.replace_all(&text, ",");
     let text = remove_trailing_units(&text);
     let text = unwrap_text_commands(&text);
+    // `32, 349` is a list of two numbers; `32,349` one number.
+    let comma_then_space = text.contains(", ") || text.contains(",\n");
     let text = collapse_whitespace(&text);
     let text = strip_outer_punctuation(&text);
     let text = LEADING_DOT.replace_all(&text, "${1}0.${2}");
-    let text = match THOUSANDS.is_match(&text) {
+    let text = match !comma_then_space && THOUSANDS.is_match(&text) {
         true => text.replace(',', ""),
         false => text.into_owned(),
     };
@@ -67,11 +70,11 @@ static THOUSANDS: LazyLock<Regex> = LazyLock::new(|| {
 static CHOICE_LETTER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\(([A-Z])\)$").expect("static regex"));
 
-/// Trailing `\text{…}` after a value (hendrycks `remove_right_units` drops everything after
-/// `\text{ `), with an optional `^2`/`^3`.
+/// Trailing `\text{…}` (or `\textbf`, `\textit`, `\mathrm`) words after a value (hendrycks
+/// `remove_right_units` drops everything after `\text{ `), with an optional `^2`/`^3`.
 static TRAILING_TEXT_UNIT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^(?s)(.*[^\s])\s*\\text\s*\{\s*[A-Za-z][A-Za-z .]*\}(?:\s*\^\s*\{?\s*[23]\s*\}?)?\s*$",
+        r"^(?s)(.*[^\s])\s*\\(?:text|textbf|textit|mathrm)\s*\{\s*[A-Za-z][A-Za-z\s.]*\}(?:\s*\^\s*\{?\s*[23]\s*\}?)?\s*$",
     )
     .expect("static regex")
 });
@@ -83,7 +86,7 @@ const UNIT_WORDS: &str = "units?|sq\\.?\\s*units?|square\\s+units?|cubic\\s+unit
     yards?|yds?|miles?|mph|hours?|hrs?|minutes?|mins?|seconds?|secs?|days?|weeks?|months?|years?|\
     dollars?|cents?|pounds?|lbs?|ounces?|oz|grams?|kg|kilograms?|liters?|litres?|ml|gallons?|\
     degrees?|radians?|ways|points?|students?|people|persons?|integers?|digits?|multiples?|edges?|\
-    meals?|percent|sq";
+    meals?|percent|percentage|pct|sq";
 
 static TRAILING_UNIT_WORD: LazyLock<Regex> = LazyLock::new(|| {
     let pattern = format!(
@@ -518,6 +521,7 @@ mod tests {
         assert_eq!(n("15\\mbox{ cm}^2"), "15");
         assert_eq!(n("864 \\mbox{ inches}^2"), "864");
         assert_eq!(n("5.4 \\text{ cents}"), "5.4");
+        assert_eq!(n("90\\text{ square\nunits}"), "90");
         assert_eq!(n("\\frac{270}7\\text{ degrees}"), "\\frac{270}7");
         assert_eq!(n("12 square units"), "12");
         assert_eq!(n("3\\pi cm"), "3\\pi");
@@ -525,6 +529,10 @@ mod tests {
         // Not units: the whole answer is text, or a letter that may be a variable.
         assert_eq!(n("\\text{Evelyn}"), "Evelyn");
         assert_eq!(n("2m"), "2m");
+        assert_eq!(n("\\frac{1}{3} \\textbf{meters}"), "\\frac{1}{3}");
+        assert_eq!(n("5\\,\\mathrm{cm}"), "5");
+        assert_eq!(n("28 pct"), "28");
+        assert_eq!(n("2\\mathbf{v}"), "2v");
     }
 
     #[test]
@@ -546,6 +554,8 @@ mod tests {
         assert_eq!(n("1,234.5"), "1234.5");
         assert_eq!(n("10{,}000"), "10000");
         assert_eq!(n("1,2"), "1,2");
+        assert_eq!(n("32, 349"), "32,349");
+        assert_eq!(n("14{,}916"), "14916");
         assert_eq!(n("5."), "5");
     }
 

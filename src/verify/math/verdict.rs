@@ -10,7 +10,8 @@ pub enum AnswerSource {
     Boxed,
     /// The Minerva sentence "Final Answer: The final answer is … I hope it is correct."
     Minerva,
-    /// The last `$…$` (or `$$…$$`) span, tried only when neither of the above is present.
+    /// The last math span (`$…$`, `$$…$$`, `\(…\)`, `\[…\]`), tried only when neither of
+    /// the above is present.
     Dollars,
     /// The whole response, tried only when nothing else could be extracted.
     WholeOutput,
