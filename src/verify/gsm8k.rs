@@ -59,84 +59,75 @@ pub fn gold_from_solution(solution: &str) -> Option<String> {
 
 /// The last number in `text` (see the module docs for what counts as a number).
 pub fn last_number(text: &str) -> Option<ExtractedNumber> {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let (start, end) = last_number_span(text.as_bytes())?;
+    let digits: String = text[start..end].chars().filter(|c| *c != ',').collect();
+    let mut value = decimal_value(&digits)?;
+    let sign = negative_sign_before(text, start);
+    if sign.is_some() {
+        value = -value;
+    }
+    Some(ExtractedNumber {
+        text: text[sign.unwrap_or(start)..end].to_string(),
+        value,
+    })
+}
+
+/// Byte range of the last number. Multi-byte characters are never digits, commas or points,
+/// so scanning bytes is exact.
+fn last_number_span(bytes: &[u8]) -> Option<(usize, usize)> {
     let mut last = None;
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i].1;
-        let previous_is_digit = i > 0 && chars[i - 1].1.is_ascii_digit();
-        let starts_fraction = c == '.'
-            && !previous_is_digit
-            && chars
-                .get(i + 1)
-                .is_some_and(|(_, next)| next.is_ascii_digit());
-        if !c.is_ascii_digit() && !starts_fraction {
+    while i < bytes.len() {
+        let starts_fraction = bytes[i] == b'.'
+            && (i == 0 || !bytes[i - 1].is_ascii_digit())
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+        if !bytes[i].is_ascii_digit() && !starts_fraction {
             i += 1;
             continue;
         }
         let start = i;
         let mut end = i;
-        let mut digits = String::new();
-        // Integer part with thousands separators.
-        while end < chars.len() {
-            let c = chars[end].1;
-            if c.is_ascii_digit() {
-                digits.push(c);
-                end += 1;
-            } else if c == ',' && is_thousands_group(&chars, end + 1) && !digits.is_empty() {
-                end += 1;
-            } else {
+        // Integer part, with thousands separators.
+        while end < bytes.len() {
+            let digit = bytes[end].is_ascii_digit();
+            let separator = bytes[end] == b',' && end > start && is_thousands_group(bytes, end + 1);
+            if !digit && !separator {
                 break;
             }
+            end += 1;
         }
         // Decimal part.
-        if end + 1 < chars.len() && chars[end].1 == '.' && chars[end + 1].1.is_ascii_digit() {
-            digits.push('.');
+        if bytes.get(end) == Some(&b'.') && bytes.get(end + 1).is_some_and(u8::is_ascii_digit) {
             end += 1;
-            while end < chars.len() && chars[end].1.is_ascii_digit() {
-                digits.push(chars[end].1);
+            while bytes.get(end).is_some_and(u8::is_ascii_digit) {
                 end += 1;
             }
         }
-        let sign_start = negative_sign_before(&chars, start);
-        let Some(mut value) = decimal_value(&digits) else {
-            i = end.max(i + 1);
-            continue;
-        };
-        if sign_start.is_some() {
-            value = -value;
-        }
-        let from = chars[sign_start.unwrap_or(start)].0;
-        let to = chars.get(end).map_or(text.len(), |(index, _)| *index);
-        last = Some(ExtractedNumber {
-            text: text[from..to].to_string(),
-            value,
-        });
+        last = Some((start, end));
         i = end.max(i + 1);
     }
     last
 }
 
 /// True when exactly three digits start at `at` (and no fourth follows).
-fn is_thousands_group(chars: &[(usize, char)], at: usize) -> bool {
-    (at..at + 3).all(|k| chars.get(k).is_some_and(|(_, c)| c.is_ascii_digit()))
-        && !chars.get(at + 3).is_some_and(|(_, c)| c.is_ascii_digit())
+fn is_thousands_group(bytes: &[u8], at: usize) -> bool {
+    bytes.len() >= at + 3
+        && bytes[at..at + 3].iter().all(u8::is_ascii_digit)
+        && !bytes.get(at + 3).is_some_and(u8::is_ascii_digit)
 }
 
-/// The index of a minus sign that makes the number starting at `start` negative: directly
+/// The byte offset of a minus sign that makes the number starting at `start` negative: directly
 /// before it, or before a `$` directly before it, and not itself after a letter or digit.
-fn negative_sign_before(chars: &[(usize, char)], start: usize) -> Option<usize> {
-    let mut at = start.checked_sub(1)?;
-    if chars[at].1 == '$' {
-        at = at.checked_sub(1)?;
-    }
-    if !matches!(chars[at].1, '-' | '−') {
-        return None;
-    }
-    let after_word = at
-        .checked_sub(1)
-        .is_some_and(|before| chars[before].1.is_alphanumeric());
-    (!after_word).then_some(at)
+fn negative_sign_before(text: &str, start: usize) -> Option<usize> {
+    let before = text[..start].strip_suffix('$').unwrap_or(&text[..start]);
+    let unsigned = before
+        .strip_suffix('-')
+        .or_else(|| before.strip_suffix('\u{2212}'))?;
+    let after_word = unsigned
+        .chars()
+        .next_back()
+        .is_some_and(char::is_alphanumeric);
+    (!after_word).then_some(unsigned.len())
 }
 
 /// A gold answer prepared once.
