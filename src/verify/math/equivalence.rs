@@ -643,11 +643,52 @@ mod tests {
     }
 
     #[test]
+    fn forms_seen_in_model_outputs() {
+        for (candidate, gold) in [
+            ("\\frac{1}{1-i}", "\\frac{1+i}{2}"),
+            ("(x-1)^2+(y+2)^2=9", "x^2 - 2x + y^2 + 4y - 4 = 0"),
+            ("x=2 \\text{ or } x=3", "2, 3"),
+            ("\\$ 5.50", "5.5"),
+            ("-\\frac{7}{2}", "-3\\frac{1}{2}"),
+            ("\\left(-\\frac{1}{2}, \\frac{1}{2}\\right)", "(-0.5,0.5)"),
+            ("\\textbf{(A)}", "A"),
+            ("y=\\frac{1}{2}x+3", "y = 0.5x + 3"),
+            ("\\frac{2}{\\sqrt{2}}", "\\sqrt2"),
+            ("1.5\\times 10^{3}", "1500"),
+            ("\\dfrac{3}{4}\\text{ inches}", "0.75"),
+            ("\\cotx", "\\cot x"),
+            (
+                "\\begin{pmatrix}-1&0\\\\0&-1\\end{pmatrix}",
+                "\\begin{pmatrix}-1&0\\0&-1\\end{pmatrix}",
+            ),
+        ] {
+            assert!(
+                matches(candidate, gold),
+                "{candidate:?} should match {gold:?}"
+            );
+        }
+        for (candidate, gold) in [
+            ("\\frac{x+1}{x-1}", "\\frac{x-1}{x+1}"),
+            ("\\sqrt{50}", "5\\sqrt{3}"),
+            ("\\frac{\\pi}{4}", "45^\\circ"),
+            ("(-\\infty, \\infty)", "\\mathbb{R}"),
+            ("13.28719723183391", "\\frac{3840}{289}"),
+            ("0,4", "0"),
+        ] {
+            assert!(
+                !matches(candidate, gold),
+                "{candidate:?} should not match {gold:?}"
+            );
+        }
+    }
+
+    #[test]
     fn base_numerals_compare_by_digits() {
         assert!(matches("4210_5", "4210_{5}"));
         assert!(matches("04210_{5}", "4210_5"));
         assert!(!matches("4210_6", "4210_5"));
         assert!(!matches("555", "4210_5"));
+        assert!(matches("11", "11_{10}"));
     }
 
     #[test]

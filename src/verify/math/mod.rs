@@ -48,6 +48,15 @@
 //! - Bare comma lists (`1, -2`) and `\pm` expressions are compared as multisets of solutions;
 //!   the references compare those strings only.
 //! - A column or row vector matches a parenthesized tuple of the same entries.
+//! - Inequalities on one name are intervals (`-2 \le x < 7` = `[-2, 7)`, `x > 3` =
+//!   `(3, \infty)`); in a chain `x = 1/3 \approx 0.33` the value is the last side before the
+//!   `\approx`; two assignments `a = 5`, `x = 5` compare their values (both references drop a
+//!   short left side).
+//! - Tolerated spellings from normalized datasets: `\cotx` (a function run into its letter),
+//!   matrix rows split by a single backslash (`\begin{pmatrix}1\2\end{pmatrix}`), numerals with
+//!   subscript 10.
+//! - The first Minerva sentence counts, as in the references, so a response that states an
+//!   answer and later "corrects" it is judged by the first; the last box counts.
 //! - Decimals are exact (`0.333 ≠ 1/3`), as with sympy; the Qwen grader accepts a relative
 //!   error of 1e-4 and percentages scaled by 100. The numeric fallback (relative tolerance
 //!   1e-9, fixed sample points for variables) applies only to answers without a decimal point,

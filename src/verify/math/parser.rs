@@ -456,6 +456,9 @@ impl Parser {
         // A numeral in another base: `204_5`, `4210_{5}`.
         if self.eat_punct('_') {
             let base = self.parse_subscript_text()?;
+            if base == "10" {
+                return Ok(Node::Number(value));
+            }
             return Ok(Node::BaseNumeral {
                 digits: literal.to_string(),
                 base,
