@@ -297,9 +297,9 @@ mod tests {
             names,
             ["boxed", "minerva", "dollars", "whole", "last_number"]
         );
-        assert_eq!(
-            serde_json::to_string(&AnswerSource::WholeOutput).unwrap(),
-            "\"whole_output\""
-        );
+        for source in [AnswerSource::WholeOutput, AnswerSource::LastNumber] {
+            let json = serde_json::to_string(&source).unwrap();
+            assert_eq!(json, format!("\"{}\"", source.as_str()));
+        }
     }
 }

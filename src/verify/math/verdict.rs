@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-/// Where in a response the answer that was judged came from.
+/// Where in a response the answer that was judged came from. Serialized as [`Self::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AnswerSource {
@@ -14,6 +14,7 @@ pub enum AnswerSource {
     /// the above is present.
     Dollars,
     /// The whole response, tried only when nothing else could be extracted.
+    #[serde(rename = "whole")]
     WholeOutput,
     /// The last number in the response (the GSM8K verifier).
     LastNumber,
