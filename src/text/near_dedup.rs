@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use super::dedup_result::DedupResult;
 use super::error::{check_unit_threshold, TextError};
 use super::lsh_bands::LshBands;
-use super::minhash::{estimate_jaccard, MinHasher, SignatureScratch};
+use super::minhash::{estimate_jaccard, MinHasher};
+use super::shingle::ShingleScratch;
 use super::stable_hash::mix64;
 use super::union_find::UnionFind;
 
@@ -139,7 +140,7 @@ impl NearDedup {
             .par_chunks_mut(CHUNK * num_perm)
             .zip(texts.par_chunks(CHUNK))
             .for_each(|(out, chunk)| {
-                let mut scratch = SignatureScratch::default();
+                let mut scratch = ShingleScratch::default();
                 for (text, slot) in chunk.iter().zip(out.chunks_mut(num_perm)) {
                     self.hasher.signature_into(text, &mut scratch, slot);
                 }

@@ -32,15 +32,33 @@ use unicode_normalization::UnicodeNormalization;
 ///
 /// Idempotent: `normalize_for_dedup(&normalize_for_dedup(t)) == normalize_for_dedup(t)`.
 pub fn normalize_for_dedup(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
     if text.is_ascii() {
-        push_collapsing_whitespace(&mut out, text.chars().map(|c| c.to_ascii_lowercase()));
-    } else {
-        let visible = text.chars().filter(|&c| !is_invisible_format(c));
-        let folded = visible.nfkc().default_case_fold().nfkc();
-        push_collapsing_whitespace(&mut out, folded);
+        return normalize_ascii(text);
     }
+    let mut out = String::with_capacity(text.len());
+    let visible = text.chars().filter(|&c| !is_invisible_format(c));
+    push_collapsing_whitespace(&mut out, visible.nfkc().default_case_fold().nfkc());
     out
+}
+
+/// The same steps for ASCII input, where NFKC and case folding reduce to ASCII lowercasing and
+/// `White_Space` to tab, line feed, vertical tab, form feed, carriage return and space.
+fn normalize_ascii(text: &str) -> String {
+    let mut out = Vec::with_capacity(text.len());
+    let mut pending_space = false;
+    for &b in text.as_bytes() {
+        if matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ') {
+            pending_space = !out.is_empty();
+        } else {
+            if pending_space {
+                out.push(b' ');
+                pending_space = false;
+            }
+            out.push(b.to_ascii_lowercase());
+        }
+    }
+    // ASCII in, ASCII out: the conversion cannot fail; the fallback only avoids a panic path.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The zero-width and bidirectional formatting characters removed by step 1.
@@ -82,6 +100,18 @@ mod tests {
             normalize_for_dedup("  Hello,\t\tWORLD!\r\n\nHow  are you? "),
             "hello, world! how are you?"
         );
+    }
+
+    #[test]
+    fn ascii_fast_path_equals_general_path() {
+        let sample = "\x0b Mixed\tCASE\x0c\r\n text\x01with  control\x1fchars ";
+        let mut general = String::new();
+        push_collapsing_whitespace(
+            &mut general,
+            sample.chars().nfkc().default_case_fold().nfkc(),
+        );
+        assert_eq!(normalize_for_dedup(sample), general);
+        assert_eq!(general, "mixed case text\x01with control\x1fchars");
     }
 
     #[test]

@@ -16,7 +16,8 @@
 //! it matches only documents with the identical token sequence; a document without tokens has no
 //! shingles (see [`MinHasher`](super::MinHasher) for how such documents compare).
 
-use super::stable_hash::{hash_token, hash_token_sequence};
+use super::normalize::normalize_for_dedup;
+use super::stable_hash::{hash_ascii_lowercase, hash_token, hash_token_sequence};
 
 /// The tokens of an already-normalized text, in order; see the module docs for the rule.
 pub fn dedup_tokens(normalized: &str) -> Vec<&str> {
@@ -25,19 +26,34 @@ pub fn dedup_tokens(normalized: &str) -> Vec<&str> {
         .collect()
 }
 
-/// Appends the hash of every shingle of `normalized` to `out` (after clearing it), using
-/// `token_hashes` as scratch. Repeated shingles are appended repeatedly: MinHash ignores repeats.
-pub(crate) fn shingle_hashes(
-    normalized: &str,
-    ngram: usize,
-    token_hashes: &mut Vec<u64>,
-    out: &mut Vec<u64>,
-) {
-    token_hashes.clear();
+/// Buffers reused across documents on one thread.
+#[derive(Default)]
+pub(crate) struct ShingleScratch {
+    token_hashes: Vec<u64>,
+    pub(crate) shingles: Vec<u64>,
+}
+
+/// Fills `scratch.shingles` with the hash of every shingle of `text` (normalized first). Repeated
+/// shingles appear repeatedly: MinHash ignores repeats.
+pub(crate) fn shingle_hashes(text: &str, ngram: usize, scratch: &mut ShingleScratch) {
+    scratch.token_hashes.clear();
+    if text.is_ascii() {
+        // For ASCII, normalization is lowercasing plus whitespace collapsing, and whitespace only
+        // separates tokens: hashing the lowercased tokens of the raw text gives the same result
+        // without building the normalized string.
+        ascii_token_hashes(text.as_bytes(), &mut scratch.token_hashes);
+    } else {
+        let normalized = normalize_for_dedup(text);
+        scratch.token_hashes.extend(
+            token_spans(&normalized)
+                .map(|(start, end)| hash_token(&normalized.as_bytes()[start..end])),
+        );
+    }
+    shingles_of_tokens(&scratch.token_hashes, ngram, &mut scratch.shingles);
+}
+
+fn shingles_of_tokens(token_hashes: &[u64], ngram: usize, out: &mut Vec<u64>) {
     out.clear();
-    token_hashes.extend(
-        token_spans(normalized).map(|(start, end)| hash_token(&normalized.as_bytes()[start..end])),
-    );
     if token_hashes.is_empty() {
         return;
     }
@@ -47,6 +63,50 @@ pub(crate) fn shingle_hashes(
     }
     out.extend(token_hashes.windows(ngram).map(hash_token_sequence));
 }
+
+/// Token hashes of lowercased ASCII `bytes`, by the same rule as [`token_spans`].
+fn ascii_token_hashes(bytes: &[u8], out: &mut Vec<u64>) {
+    let mut i = 0;
+    while i < bytes.len() {
+        match ASCII_CLASSES[usize::from(bytes[i])] {
+            AsciiClass::Space => i += 1,
+            AsciiClass::Word => {
+                let start = i;
+                while i < bytes.len() && ASCII_CLASSES[usize::from(bytes[i])] == AsciiClass::Word {
+                    i += 1;
+                }
+                out.push(hash_ascii_lowercase(&bytes[start..i]));
+            }
+            AsciiClass::Symbol => {
+                out.push(hash_token(&bytes[i..=i]));
+                i += 1;
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AsciiClass {
+    Space,
+    Word,
+    Symbol,
+}
+
+/// The token class of every byte value below 0x80 (entries above are unused).
+const ASCII_CLASSES: [AsciiClass; 256] = {
+    let mut table = [AsciiClass::Symbol; 256];
+    let mut b = 0;
+    while b < 128 {
+        let byte = b as u8;
+        if is_ascii_whitespace(byte) {
+            table[b] = AsciiClass::Space;
+        } else if is_ascii_word_byte(byte) {
+            table[b] = AsciiClass::Word;
+        }
+        b += 1;
+    }
+    table
+};
 
 /// Byte spans of the tokens of `text`.
 fn token_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
@@ -74,10 +134,22 @@ fn token_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
 #[inline]
 fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
-        c.is_ascii_alphanumeric() || c == '_'
+        is_ascii_word_byte(c as u8)
     } else {
         c.is_alphanumeric()
     }
+}
+
+#[inline]
+const fn is_ascii_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// The ASCII characters with Unicode `White_Space` (`char::is_whitespace`), which unlike
+/// `u8::is_ascii_whitespace` include the vertical tab.
+#[inline]
+const fn is_ascii_whitespace(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ')
 }
 
 #[cfg(test)]
@@ -85,9 +157,20 @@ mod tests {
     use super::*;
 
     fn shingles(text: &str, ngram: usize) -> Vec<u64> {
-        let mut scratch = Vec::new();
+        let mut scratch = ShingleScratch::default();
+        shingle_hashes(text, ngram, &mut scratch);
+        scratch.shingles
+    }
+
+    /// The general path: normalize, split, hash.
+    fn shingles_via_normalization(text: &str, ngram: usize) -> Vec<u64> {
+        let normalized = normalize_for_dedup(text);
+        let hashes: Vec<u64> = dedup_tokens(&normalized)
+            .iter()
+            .map(|t| hash_token(t.as_bytes()))
+            .collect();
         let mut out = Vec::new();
-        shingle_hashes(text, ngram, &mut scratch, &mut out);
+        shingles_of_tokens(&hashes, ngram, &mut out);
         out
     }
 
@@ -111,6 +194,28 @@ mod tests {
             ]
         );
         assert!(dedup_tokens("   ").is_empty());
+    }
+
+    #[test]
+    fn ascii_fast_path_equals_normalizing_path() {
+        let samples = [
+            "  Hello, World!  What is 12+7?\tsnake_case_Name\x0bvertical\x0ctab\r\n",
+            "ALL CAPS. all caps... (x-1)/2 = $3.50; 'quoted' \"double\" #tag @user",
+            "a b c d e f g h i j k l m n o p",
+            "",
+            " \x0b ",
+        ];
+        for sample in samples {
+            for ngram in [1, 3, 5] {
+                assert_eq!(
+                    shingles(sample, ngram),
+                    shingles_via_normalization(sample, ngram),
+                    "{sample:?}"
+                );
+            }
+        }
+        // Non-ASCII text takes the normalizing path; its ASCII-cased twin must agree.
+        assert_eq!(shingles("Ｈｅｌｌｏ World", 1), shingles("hello world", 1));
     }
 
     #[test]

@@ -9,16 +9,24 @@
 //! final-sigma rule); all delimiters are ASCII, so splitting before or after lowercasing is the
 //! same.
 
-use crate::text::stable_hash::TokenHasher;
+use crate::text::stable_hash::{hash_ascii_lowercase, TokenHasher};
 
 /// Whether `byte` ends a token.
 #[inline]
 pub(crate) fn is_delimiter(byte: u8) -> bool {
-    matches!(
-        byte,
-        b' ' | b',' | b'.' | b'?' | b'!' | b':' | b';' | b'(' | b')' | b'"' | b'-' | b'\n' | b'\\'
-    )
+    DELIMITERS[usize::from(byte)]
 }
+
+const DELIMITERS: [bool; 256] = {
+    let mut table = [false; 256];
+    let delimiters = b" ,.?!:;()\"-\n\\";
+    let mut i = 0;
+    while i < delimiters.len() {
+        table[delimiters[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
 
 /// The lowercased tokens of `text`, as the decontamination rule sees them.
 pub fn decontam_tokens(text: &str) -> Vec<String> {
@@ -43,17 +51,14 @@ pub(crate) fn tokenize_into(text: &str, spans: &mut Vec<(usize, usize)>, hashes:
             start += 1;
             continue;
         }
-        let mut hasher = TokenHasher::new();
         let mut end = start;
-        let mut ascii = true;
+        let mut any_bits = 0u8;
         while end < bytes.len() && !is_delimiter(bytes[end]) {
-            let b = bytes[end];
-            ascii &= b.is_ascii();
-            hasher.write_byte(b.to_ascii_lowercase());
+            any_bits |= bytes[end];
             end += 1;
         }
-        let hash = if ascii {
-            hasher.finish()
+        let hash = if any_bits.is_ascii() {
+            hash_ascii_lowercase(&bytes[start..end])
         } else {
             // Delimiters are ASCII, so `start..end` lies on char boundaries.
             hash_lowercased(&text[start..end])
@@ -118,6 +123,14 @@ mod tests {
         );
         assert!(decontam_tokens(" ,.?!:;()\"-\n\\").is_empty());
         assert!(decontam_tokens("").is_empty());
+    }
+
+    #[test]
+    fn delimiter_table_is_exactly_the_reference_set() {
+        let expected = b" ,.?!:;()\"-\n\\";
+        for byte in 0..=255u8 {
+            assert_eq!(is_delimiter(byte), expected.contains(&byte), "byte {byte}");
+        }
     }
 
     #[test]
