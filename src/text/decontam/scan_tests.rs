@@ -54,7 +54,7 @@ fn verbatim_and_edited_questions_are_found_nothing_else() {
             .to_uppercase()
             .replace(". ", " -- ")
             .replace(' ', "\n"),
-        // The first 8 of question 4's 23 tokens only: 8/23 ≤ 0.5.
+        // The first 8 of question 4's 25 tokens only: 8/25 ≤ 0.5.
         tokens(QUESTIONS[3])[..8].join(" "),
         "How many total meters does he run a week? Count them.".to_string(),
     ];
@@ -81,6 +81,7 @@ fn verbatim_and_edited_questions_are_found_nothing_else() {
 fn threshold_must_be_strictly_exceeded() {
     let index = gsm_index(DecontamOptions::default());
     let sprint = tokens(QUESTIONS[3]);
+    assert_eq!(sprint.len(), 25);
     let eval = [
         "t0 t1 t2 t3 t4 t5 t6 t7 t8 t9 t10 t11 t12 t13 t14 t15",
         "unrelated filler text",
