@@ -77,9 +77,10 @@ impl LshBands {
 
 /// Adaptive Simpson quadrature; the integrands are smooth polynomials on [0, 1], for which this
 /// reaches ~1e-12 absolute error in a few hundred evaluations.
+const MAX_DEPTH: u32 = 40;
+
 fn integrate(f: impl Fn(f64) -> f64, a: f64, b: f64) -> f64 {
     const TOLERANCE: f64 = 1e-12;
-    const MAX_DEPTH: u32 = 40;
     if b <= a {
         return 0.0;
     }
@@ -106,9 +107,10 @@ fn simpson_step(
     let left = (m - a) / 6.0 * (fa + 4.0 * f_left_mid + fm);
     let right = (b - m) / 6.0 * (fm + 4.0 * f_right_mid + fb);
     let delta = left + right - whole;
-    // Below depth 4 the three-point samples can all miss a narrow S-curve step, so always refine.
-    let deep_enough = depth < 36;
-    if depth == 0 || (deep_enough && delta.abs() <= 15.0 * tolerance) {
+    // On the first four levels the few samples can all miss a narrow S-curve step and agree by
+    // accident, so those levels always split.
+    let split_enough = depth <= MAX_DEPTH - 4;
+    if depth == 0 || (split_enough && delta.abs() <= 15.0 * tolerance) {
         return left + right + delta / 15.0;
     }
     simpson_step(
