@@ -2,3 +2,7 @@
 //! generation.
 
 pub mod config;
+
+// The trainable model, its kernels and generation (model-core).
+pub mod fused;
+pub mod rope;
