@@ -45,6 +45,7 @@ fn log_sum_exp(row: &[f32]) -> f32 {
 /// The composed (differentiable candle ops) form: `log_softmax(logits)[.., target]`.
 pub fn token_log_probs_composed(logits: &Tensor, targets: &Tensor) -> Result<Tensor> {
     let log_probs = candle_nn::ops::log_softmax(logits, D::Minus1)?;
+    let targets = targets.to_dtype(DType::U32)?.contiguous()?;
     log_probs
         .gather(&targets.unsqueeze(D::Minus1)?, D::Minus1)?
         .squeeze(D::Minus1)
