@@ -280,9 +280,10 @@ impl Llama {
         let unexpected: Vec<String> = tensors
             .keys()
             .filter(|name| {
-                !expected.contains(name.as_str())
-                    && !name.ends_with("rotary_emb.inv_freq")
-                    && !(config.tie_word_embeddings && name.as_str() == LM_HEAD)
+                let known = expected.contains(name.as_str())
+                    || name.ends_with("rotary_emb.inv_freq")
+                    || (config.tie_word_embeddings && name.as_str() == LM_HEAD);
+                !known
             })
             .cloned()
             .collect::<BTreeSet<_>>()
