@@ -8,7 +8,7 @@
 //! largest tensor of the step. These kernels make two passes forward (max, then sum of exp) and one
 //! backward, keeping only one log-sum-exp per row between the passes.
 
-use super::cpu::{contiguous_f32, contiguous_u32, with_f32_slice, ROWS_PER_TASK};
+use super::cpu::{contiguous_f32, contiguous_u32, filled_vec, with_f32_slice, ROWS_PER_TASK};
 use super::fast_math::exp;
 use candle_core::{
     bail, CpuStorage, CustomOp1, CustomOp2, DType, Layout, Result, Shape, Tensor, D,
@@ -130,19 +130,24 @@ impl CustomOp2 for TokenLogProbsOp {
         let targets = targets.flatten_all()?.to_vec1::<u32>()?;
         let d_logits = with_f32_slice(logits, self.name(), |logits| {
             with_f32_slice(grad, self.name(), |g| {
-                let mut d = vec![0f32; logits.len()];
-                d.par_chunks_mut(vocab)
-                    .zip(logits.par_chunks(vocab))
-                    .enumerate()
-                    .with_min_len(ROWS_PER_TASK)
-                    .for_each(|(row, (d_row, l_row))| {
-                        // d log p(t) / d logit_v = 1{v = t} − softmax_v
-                        let (g, lse) = (g[row], lse[row]);
-                        for (dv, &l) in d_row.iter_mut().zip(l_row) {
-                            *dv = -g * exp(l - lse);
-                        }
-                        d_row[targets[row] as usize] += g;
-                    });
+                // SAFETY: every row is written in full before its target entry is adjusted.
+                let d = unsafe {
+                    filled_vec(logits.len(), |d| {
+                        d.par_chunks_mut(vocab)
+                            .zip(logits.par_chunks(vocab))
+                            .enumerate()
+                            .with_min_len(ROWS_PER_TASK)
+                            .for_each(|(row, (d_row, l_row))| {
+                                // d log p(t) / d logit_v = 1{v = t} − softmax_v
+                                let (g, lse) = (g[row], lse[row]);
+                                for (dv, &l) in d_row.iter_mut().zip(l_row) {
+                                    dv.write(-g * exp(l - lse));
+                                }
+                                let target = targets[row] as usize;
+                                d_row[target].write(g * (1.0 - exp(l_row[target] - lse)));
+                            })
+                    })
+                };
                 Ok(d)
             })
         })?;
