@@ -20,7 +20,7 @@ use super::cpu::{
     contiguous_f32, filled_vec, matmul, uninit_ptr, with_f32_slice, Accumulate, MatMut, MatRef,
     SharedMutPtr, Threads,
 };
-use super::fast_math::exp;
+use super::fast_math::{exp, vectorized};
 use crate::model::rope::{rope_composed, RopeAngles, Rotation};
 use candle_core::backend::BackendStorage;
 use candle_core::{bail, CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
@@ -126,7 +126,7 @@ impl AttentionProblem<'_> {
     }
 }
 
-#[inline]
+#[inline(always)]
 fn max_of(values: &[f32]) -> f32 {
     let mut lanes = [f32::NEG_INFINITY; 8];
     let mut chunks = values.chunks_exact(8);
@@ -148,7 +148,7 @@ fn max_of(values: &[f32]) -> f32 {
     max
 }
 
-#[inline]
+#[inline(always)]
 fn sum_of(values: &[f32]) -> f32 {
     let mut lanes = [0f32; 8];
     let mut chunks = values.chunks_exact(8);
@@ -162,7 +162,7 @@ fn sum_of(values: &[f32]) -> f32 {
 
 /// Turns one row of scores (all `keys` columns of the block) into probabilities over the first
 /// `visible` keys, zeroing the rest; returns the row's log-sum-exp, `+∞` when no key is visible.
-#[inline]
+#[inline(always)]
 fn softmax_row(row: &mut [f32], visible: usize, valid: Option<&[bool]>) -> f32 {
     let (seen, unseen) = row.split_at_mut(visible);
     unseen.fill(0.0);
@@ -197,7 +197,7 @@ fn softmax_row(row: &mut [f32], visible: usize, valid: Option<&[bool]>) -> f32 {
 }
 
 /// Recomputes one row of probabilities from its scores and saved log-sum-exp.
-#[inline]
+#[inline(always)]
 fn probabilities_row(row: &mut [f32], visible: usize, valid: Option<&[bool]>, lse: f32) {
     let (seen, unseen) = row.split_at_mut(visible);
     unseen.fill(0.0);
@@ -261,10 +261,15 @@ unsafe fn attention_forward(
                     scale,
                     Threads::Single,
                 );
-                for (r, row) in scores.chunks_exact_mut(keys).enumerate() {
-                    let visible = q_offset + block_start + r + 1;
-                    lse[block_start + r] = softmax_row(row, visible, valid);
-                }
+                vectorized(
+                    #[inline(always)]
+                    || {
+                        for (r, row) in scores.chunks_exact_mut(keys).enumerate() {
+                            let visible = q_offset + block_start + r + 1;
+                            lse[block_start + r] = softmax_row(row, visible, valid);
+                        }
+                    },
+                );
                 let dst = out_view.rows(b, h, block_start);
                 matmul(
                     rows,
@@ -395,15 +400,20 @@ unsafe fn attention_backward(
                         *d = o.iter().zip(g).map(|(a, b)| a * b).sum();
                     }
                     // dS = P ∘ (dP − δ)
-                    for ((ds_row, p_row), &d) in d_scores
-                        .chunks_exact_mut(keys)
-                        .zip(probs.chunks_exact(keys))
-                        .zip(&delta[..rows])
-                    {
-                        for (ds, &p) in ds_row.iter_mut().zip(p_row) {
-                            *ds = p * (*ds - d);
-                        }
-                    }
+                    vectorized(
+                        #[inline(always)]
+                        || {
+                            for ((ds_row, p_row), &d) in d_scores
+                                .chunks_exact_mut(keys)
+                                .zip(probs.chunks_exact(keys))
+                                .zip(&delta[..rows])
+                            {
+                                for (ds, &p) in ds_row.iter_mut().zip(p_row) {
+                                    *ds = p * (*ds - d);
+                                }
+                            }
+                        },
+                    );
                     // dQ = scale · dS · K
                     matmul(
                         rows,

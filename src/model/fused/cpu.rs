@@ -80,6 +80,14 @@ pub(crate) struct SharedMutPtr(pub *mut f32);
 unsafe impl Send for SharedMutPtr {}
 unsafe impl Sync for SharedMutPtr {}
 
+impl SharedMutPtr {
+    /// The element `offset` places past the start. (A method, so that closures capture the
+    /// whole `Send` wrapper rather than its raw pointer field.)
+    pub fn at(self, offset: usize) -> *mut f32 {
+        self.0.wrapping_add(offset)
+    }
+}
+
 /// A strided matrix: element (r, c) lives at `ptr + r * row_stride + c * col_stride`.
 #[derive(Clone, Copy)]
 pub(crate) struct MatRef {

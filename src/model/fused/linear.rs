@@ -8,9 +8,10 @@
 
 use super::cpu::{
     contiguous_f32, filled_vec, matmul, uninit_ptr, with_f32_slice, Accumulate, MatMut, MatRef,
-    Threads,
+    SharedMutPtr, Threads,
 };
 use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor, D};
+use rayon::prelude::*;
 
 /// The composed form (differentiable candle ops): oracle and non-CPU path.
 pub fn linear_composed(x: &Tensor, weight: &Tensor) -> Result<Tensor> {
@@ -43,8 +44,42 @@ fn check_linear(x: &Tensor, weight: &Tensor) -> Result<(usize, usize)> {
 
 struct LinearOp;
 
+/// Below this many rows a product is a matrix-vector product in all but name: `gemm` runs those
+/// on one thread, so [`project`] splits the output features over rayon's threads itself (decoding
+/// one token per sequence reads every weight once; two cores give it twice the bandwidth).
+const FEW_ROWS: usize = 8;
+
+/// Output features per task when the rows are few.
+const FEATURES_PER_TASK: usize = 256;
+
 /// `dst[rows×out] = x[rows×in] · w[out×in]ᵀ`.
 pub(crate) fn project(x: &[f32], w: &[f32], rows: usize, in_f: usize, out_f: usize) -> Vec<f32> {
+    if rows < FEW_ROWS && out_f > FEATURES_PER_TASK && rayon::current_num_threads() > 1 {
+        // SAFETY: each task writes the columns [start, start + width) of every row, and the
+        // tasks' column ranges partition 0..out_f, so every element is written exactly once.
+        return unsafe {
+            filled_vec(rows * out_f, |dst| {
+                let dst = SharedMutPtr(uninit_ptr(dst));
+                (0..out_f.div_ceil(FEATURES_PER_TASK))
+                    .into_par_iter()
+                    .for_each(|task| {
+                        let start = task * FEATURES_PER_TASK;
+                        let width = FEATURES_PER_TASK.min(out_f - start);
+                        matmul(
+                            rows,
+                            width,
+                            in_f,
+                            MatMut::new(dst.at(start), out_f, 1),
+                            Accumulate::Overwrite,
+                            MatRef::new(x.as_ptr(), in_f, 1),
+                            MatRef::new(w.as_ptr().add(start * in_f), in_f, 1).t(),
+                            1.0,
+                            Threads::Single,
+                        )
+                    })
+            })
+        };
+    }
     // SAFETY: all three buffers have exactly the extents the strides imply, and the product
     // overwrites every element of the destination.
     unsafe {

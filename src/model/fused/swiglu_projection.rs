@@ -7,7 +7,7 @@
 //! accumulations into the input's gradient; fused, they cost none of those.
 
 use super::cpu::{contiguous_f32, filled_vec, uninit_ptr, with_f32_slice, Accumulate};
-use super::fast_math::sigmoid;
+use super::fast_math::{sigmoid, vectorized};
 use super::linear::{linear_composed, project, project_input_grad, project_weight_grad};
 use super::swiglu::swiglu_composed;
 use candle_core::{bail, CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, D};
@@ -79,9 +79,14 @@ impl CustomOp3 for SwiGluProjectionOp {
                     .zip(gate.par_chunks(ELEMENTS_PER_TASK))
                     .zip(up.par_chunks(ELEMENTS_PER_TASK))
                     .for_each(|((o, g), u)| {
-                        for i in 0..o.len() {
-                            o[i].write(g[i] * sigmoid(g[i]) * u[i]);
-                        }
+                        vectorized(
+                            #[inline(always)]
+                            || {
+                                for i in 0..o.len() {
+                                    o[i].write(g[i] * sigmoid(g[i]) * u[i]);
+                                }
+                            },
+                        )
                     })
             })
         };
@@ -116,11 +121,16 @@ impl CustomOp3 for SwiGluProjectionOp {
                 .zip(up.par_chunks(ELEMENTS_PER_TASK))
                 .zip(dy.par_chunks(ELEMENTS_PER_TASK))
                 .for_each(|((((dg, du), g), u), dy)| {
-                    for i in 0..dg.len() {
-                        let s = sigmoid(g[i]);
-                        du[i] = dy[i] * g[i] * s;
-                        dg[i] = dy[i] * u[i] * s * (1.0 + g[i] * (1.0 - s));
-                    }
+                    vectorized(
+                        #[inline(always)]
+                        || {
+                            for i in 0..dg.len() {
+                                let s = sigmoid(g[i]);
+                                du[i] = dy[i] * g[i] * s;
+                                dg[i] = dy[i] * u[i] * s * (1.0 + g[i] * (1.0 - s));
+                            }
+                        },
+                    )
                 });
             Ok(())
         })?;

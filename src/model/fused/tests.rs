@@ -362,3 +362,14 @@ fn swiglu_projection_matches_composed() {
         1e-5,
     );
 }
+
+#[test]
+fn linear_over_few_rows_splits_features_and_matches_composed() {
+    let mut rng = ChaCha8Rng::seed_from_u64(10);
+    // Few rows and more output features than one task takes: the feature-split path.
+    let x = random(&mut rng, (1, 3, 20));
+    let w = random(&mut rng, (600, 20));
+    let fused = linear_fused(&x, &w).unwrap();
+    let composed = linear_composed(&x, &w).unwrap();
+    assert!(max_rel_diff(&fused, &composed) < 1e-5);
+}
