@@ -375,3 +375,26 @@ fn cache_rows_can_be_dropped_mid_generation() {
     let wrong_batch = model.forward_with_cache(&input, None, &mut cache, LogitPositions::Last);
     assert!(matches!(wrong_batch, Err(LlamaError::InvalidInput(_))));
 }
+
+#[test]
+fn training_step_is_bit_identical_across_runs_and_thread_counts() {
+    let model = model(false, 2, 10);
+    let grads_with = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                let (loss, grads) = loss_and_grads(&model);
+                let flat: Vec<Vec<f32>> = grads
+                    .iter()
+                    .map(|(_, g)| g.flatten_all().unwrap().to_vec1::<f32>().unwrap())
+                    .collect();
+                (loss, flat)
+            })
+    };
+    let reference = grads_with(2);
+    assert_eq!(reference, grads_with(2));
+    assert_eq!(reference, grads_with(1));
+    assert_eq!(reference, grads_with(3));
+}
