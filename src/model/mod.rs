@@ -18,3 +18,17 @@ pub mod loaded_model;
 mod smollm2_reference_tests;
 pub mod tokenizer;
 pub mod weight_layout;
+
+// The trainable model, its kernels and generation (model-core).
+pub mod cpu_runtime;
+pub mod fused;
+pub mod generate;
+#[cfg(test)]
+mod generate_tests;
+pub mod kv_cache;
+pub mod llama;
+pub mod llama_error;
+#[cfg(test)]
+mod llama_tests;
+pub mod rope;
+pub mod sampling;
