@@ -13,11 +13,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use tulu::cache::{Cache, Hash, LockPolicy};
 use tulu::check::{check_file, CheckFailure, Plan};
-use tulu::engine::{self, lock_path, Lockfile, ProgressMode, RunOptions, RunProgress, Session, Status};
+use tulu::engine::{
+    self, lock_path, Lockfile, ProgressMode, RunOptions, RunProgress, Session, Status,
+};
 use tulu::ops::registry;
 
 #[derive(Parser)]
-#[command(name = "tulu", version, about = "A checked, incremental, reproducible dataflow engine for LLM post-training")]
+#[command(
+    name = "tulu",
+    version,
+    about = "A checked, incremental, reproducible dataflow engine for LLM post-training"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -167,6 +173,8 @@ struct OpsArgs {
 }
 
 fn main() -> ExitCode {
+    // SAFETY: first thing in main, before any thread exists.
+    unsafe { tulu::model::cpu_runtime::configure_cpu_runtime() };
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => cmd_run(args),
@@ -207,7 +215,8 @@ fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>> {
 
 fn check(recipe: &RecipeArgs) -> Result<Plan> {
     let overrides = parse_sets(&recipe.set)?;
-    check_file(&recipe.recipe, &overrides, registry()).map_err(|f| anyhow::Error::new(CheckFailureBox(f)))
+    check_file(&recipe.recipe, &overrides, registry())
+        .map_err(|f| anyhow::Error::new(CheckFailureBox(f)))
 }
 
 /// Wraps a check failure so it can travel as an `anyhow::Error` and be rendered at the top.
@@ -252,7 +261,11 @@ fn cache_dir_for(recipe: Option<&Path>, args: &CacheArgs) -> Result<PathBuf> {
 }
 
 fn open_cache(dir: &Path, args: &CacheArgs) -> Result<Cache> {
-    let policy = if args.no_wait { LockPolicy::NoWait } else { LockPolicy::Wait };
+    let policy = if args.no_wait {
+        LockPolicy::NoWait
+    } else {
+        LockPolicy::Wait
+    };
     Cache::open_with(dir, policy, |holder| {
         eprintln!("{}", tulu::cache::waiting_message(dir, holder));
     })
@@ -266,7 +279,10 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode> {
     let lock_file = lock_path(&plan.recipe_path);
     let lock = Lockfile::read(&lock_file)?;
     if args.locked && lock.is_none() {
-        bail!("--locked: there is no {}; run once without --locked to create it", lock_file.display());
+        bail!(
+            "--locked: there is no {}; run once without --locked to create it",
+            lock_file.display()
+        );
     }
     let session = Session::new(&plan, &cache, lock.as_ref())?;
     if args.locked {
@@ -291,11 +307,17 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode> {
             eprintln!("\ninterrupted: stopping running nodes (press Ctrl-C again to quit at once)");
         });
     }
-    let mode = if args.quiet { ProgressMode::Quiet } else { ProgressMode::detect() };
+    let mode = if args.quiet {
+        ProgressMode::Quiet
+    } else {
+        ProgressMode::detect()
+    };
     let progress = RunProgress::new(mode, plan.nodes.len());
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let jobs = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
     let started = Instant::now();
     let report = engine::run(
         &session,
@@ -308,7 +330,10 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode> {
         },
     )?;
     let all_done = report.nodes.len() == plan.nodes.len()
-        && report.nodes.iter().all(|n| matches!(n.status, Status::Ran | Status::Cached));
+        && report
+            .nodes
+            .iter()
+            .all(|n| matches!(n.status, Status::Ran | Status::Cached));
     if all_done {
         engine::lockfile_for(&session, &report).write(&lock_file)?;
     }
@@ -319,7 +344,11 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode> {
         eprintln!("{}", report.summary(Some(started.elapsed())));
     }
     let failed = report.count(Status::Failed) > 0 || cancel.load(Ordering::Relaxed);
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn resolve_targets(plan: &Plan, names: &[String]) -> Result<Option<BTreeSet<tulu::check::NodeId>>> {
@@ -338,7 +367,10 @@ fn unknown_node(plan: &Plan, name: &str) -> anyhow::Error {
     let names: Vec<&str> = plan.nodes.iter().map(|n| n.name.as_str()).collect();
     match tulu::check::suggest::closest(name, names.iter().copied()) {
         Some(close) => anyhow!("the recipe has no node `{name}`; did you mean `{close}`?"),
-        None => anyhow!("the recipe has no node `{name}`; its nodes are: {}", names.join(", ")),
+        None => anyhow!(
+            "the recipe has no node `{name}`; its nodes are: {}",
+            names.join(", ")
+        ),
     }
 }
 
@@ -379,14 +411,16 @@ fn cmd_fmt(args: FmtArgs) -> Result<ExitCode> {
     let mut unformatted = Vec::new();
     let mut failed = false;
     for file in &args.files {
-        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
         match tulu::syntax::format::format_source(&text) {
             Ok(formatted) => {
                 if formatted != text {
                     if args.check {
                         unformatted.push(file.display().to_string());
                     } else {
-                        std::fs::write(file, formatted).with_context(|| format!("cannot write {}", file.display()))?;
+                        std::fs::write(file, formatted)
+                            .with_context(|| format!("cannot write {}", file.display()))?;
                         eprintln!("formatted {}", file.display());
                     }
                 }
@@ -396,7 +430,11 @@ fn cmd_fmt(args: FmtArgs) -> Result<ExitCode> {
                 sources.add(file.display().to_string(), text);
                 eprint!(
                     "{}",
-                    tulu::syntax::diagnostic::render_all(&[diag], &sources, std::io::stderr().is_terminal())
+                    tulu::syntax::diagnostic::render_all(
+                        &[diag],
+                        &sources,
+                        std::io::stderr().is_terminal()
+                    )
                 );
                 failed = true;
             }
@@ -408,7 +446,11 @@ fn cmd_fmt(args: FmtArgs) -> Result<ExitCode> {
     if !unformatted.is_empty() {
         eprintln!("run `tulu fmt {}` to format", unformatted.join(" "));
     }
-    Ok(if failed || !unformatted.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed || !unformatted.is_empty() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn cmd_graph(args: GraphArgs) -> Result<ExitCode> {
@@ -423,7 +465,9 @@ fn cmd_graph(args: GraphArgs) -> Result<ExitCode> {
 
 fn cmd_cat(args: CatArgs) -> Result<ExitCode> {
     let plan = check(&args.recipe)?;
-    let node = plan.find(&args.node).ok_or_else(|| unknown_node(&plan, &args.node))?;
+    let node = plan
+        .find(&args.node)
+        .ok_or_else(|| unknown_node(&plan, &args.node))?;
     let cache_dir = cache_dir_for(Some(&args.recipe.recipe), &args.cache)?;
     let cache = open_cache(&cache_dir, &args.cache)?;
     let lock = Lockfile::read(&lock_path(&plan.recipe_path))?;
@@ -442,7 +486,11 @@ fn cmd_cat(args: CatArgs) -> Result<ExitCode> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let manifest = session.store.manifest(output).map_err(|e| anyhow!("{e}"))?;
     if args.summary || manifest.kind != "dataset" {
-        writeln!(out, "{}", tulu::engine::summary::render(&session.store, output, &manifest)?)?;
+        writeln!(
+            out,
+            "{}",
+            tulu::engine::summary::render(&session.store, output, &manifest)?
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     let ds = session.store.dataset(output).map_err(|e| anyhow!("{e}"))?;
@@ -484,7 +532,11 @@ fn cmd_gc(args: GcArgs) -> Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        let verb = if args.dry_run { "would remove" } else { "removed" };
+        let verb = if args.dry_run {
+            "would remove"
+        } else {
+            "removed"
+        };
         for blob in &report.removed_blobs {
             let what = match (&blob.node_name, &blob.op, &blob.file) {
                 (Some(name), Some(op), Some(file)) => format!("{name} ({op}) {file}"),
@@ -492,7 +544,11 @@ fn cmd_gc(args: GcArgs) -> Result<ExitCode> {
                 (Some(name), None, _) => name.clone(),
                 _ => "(no record)".to_string(),
             };
-            println!("{verb} {}  {:>10}  {what}", blob.hash.short(), human_bytes(blob.size));
+            println!(
+                "{verb} {}  {:>10}  {what}",
+                blob.hash.short(),
+                human_bytes(blob.size)
+            );
         }
         println!(
             "{verb} {} objects ({}) and {} records; kept {} objects ({}) that {} lockfile(s) and the last {} run(s) use",
@@ -559,7 +615,14 @@ fn print_params(params: &[tulu::check::ParamSpec]) {
             D::Absent => "optional".to_string(),
             D::Value(v) => format!("= {}", v.describe()),
         };
-        let constraint = p.constraint.as_ref().map(|c| format!(", {}", c.describe())).unwrap_or_default();
-        println!("    {}: {} {default}{constraint}  — {}", p.name, p.ty, p.doc);
+        let constraint = p
+            .constraint
+            .as_ref()
+            .map(|c| format!(", {}", c.describe()))
+            .unwrap_or_default();
+        println!(
+            "    {}: {} {default}{constraint}  — {}",
+            p.name, p.ty, p.doc
+        );
     }
 }

@@ -61,7 +61,11 @@ impl Project {
 
     fn plan(&self) -> Value {
         let out = self.tulu(&["plan", "recipe.tulu", "--json"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
@@ -81,12 +85,20 @@ fn statuses(json: &Value) -> BTreeMap<String, String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|n| (n["name"].as_str().unwrap().to_string(), n["status"].as_str().unwrap().to_string()))
+        .map(|n| {
+            (
+                n["name"].as_str().unwrap().to_string(),
+                n["status"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
 fn names_with(s: &BTreeMap<String, String>, status: &str) -> Vec<String> {
-    s.iter().filter(|(_, v)| *v == status).map(|(k, _)| k.clone()).collect()
+    s.iter()
+        .filter(|(_, v)| *v == status)
+        .map(|(k, _)| k.clone())
+        .collect()
 }
 
 const RECIPE: &str = r#"
@@ -122,7 +134,12 @@ fn editing_one_param_reruns_exactly_that_node_and_its_descendants() {
     p.run(&[]);
     p.write_recipe(&RECIPE.replace("param frac = 0.5", "param frac = 0.25"));
     let plan = p.plan();
-    let half = plan["nodes"].as_array().unwrap().iter().find(|n| n["name"] == "half").unwrap();
+    let half = plan["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "half")
+        .unwrap();
     assert_eq!(half["status"], "run");
     assert_eq!(half["reasons"][0]["kind"], "param_changed");
     assert_eq!(half["reasons"][0]["param"], "n");
@@ -142,8 +159,16 @@ fn an_edit_whose_output_is_unchanged_stops_there() {
     p.write_recipe(&RECIPE.replace("param min_words = 4", "param min_words = 3"));
     let (s, json) = p.run(&[]);
     assert_eq!(s["wordy"], "ran");
-    let wordy = json["nodes"].as_array().unwrap().iter().find(|n| n["name"] == "wordy").unwrap();
-    assert_eq!(wordy["reasons"][0]["message"], "param `min_words` changed 4 → 3");
+    let wordy = json["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "wordy")
+        .unwrap();
+    assert_eq!(
+        wordy["reasons"][0]["message"],
+        "param `min_words` changed 4 → 3"
+    );
     // `wordy` produced the same rows, so `both` and `saved` are cut off: served from the cache.
     assert_eq!(s["both"], "cached");
     assert_eq!(s["saved"], "cached");
@@ -155,12 +180,25 @@ fn comments_and_formatting_change_no_key() {
     let (_, before) = p.run(&[]);
     let reformatted = "# a comment on top\n".to_string()
         + &RECIPE
-            .replace("let half = raw |> sample(n: frac, seed: 1)", "let half = raw\n    |> sample(  seed: 1, n: frac ) # why: half of it")
+            .replace(
+                "let half = raw |> sample(n: frac, seed: 1)",
+                "let half = raw\n    |> sample(  seed: 1, n: frac ) # why: half of it",
+            )
             .replace("\n", "\n\n");
     p.write_recipe(&reformatted);
     let (after_statuses, after) = p.run(&[]);
-    assert!(after_statuses.values().all(|s| s == "cached"), "{after_statuses:?}");
-    let keys = |j: &Value| -> Vec<Value> { j["nodes"].as_array().unwrap().iter().map(|n| n["key"].clone()).collect() };
+    assert!(
+        after_statuses.values().all(|s| s == "cached"),
+        "{after_statuses:?}"
+    );
+    let keys = |j: &Value| -> Vec<Value> {
+        j["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["key"].clone())
+            .collect()
+    };
     assert_eq!(keys(&before), keys(&after));
     // `tulu fmt` output is itself a recipe with the same keys.
     let out = p.tulu(&["fmt", "recipe.tulu"]);
@@ -183,9 +221,23 @@ fn a_corrupted_blob_is_detected_evicted_and_recomputed() {
         std::fs::write(&object, bytes).unwrap();
     }
     let (s, second) = p.run(&[]);
-    assert!(s.values().all(|s| s == "ran"), "corrupt outputs were served: {s:?}");
-    let hashes = |j: &Value| -> Vec<Value> { j["nodes"].as_array().unwrap().iter().map(|n| n["output_hash"].clone()).collect() };
-    assert_eq!(hashes(&first), hashes(&second), "recomputation is deterministic");
+    assert!(
+        s.values().all(|s| s == "ran"),
+        "corrupt outputs were served: {s:?}"
+    );
+    let hashes = |j: &Value| -> Vec<Value> {
+        j["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["output_hash"].clone())
+            .collect()
+    };
+    assert_eq!(
+        hashes(&first),
+        hashes(&second),
+        "recomputation is deterministic"
+    );
     let (s, _) = p.run(&[]);
     assert!(s.values().all(|s| s == "cached"));
 }
@@ -194,12 +246,25 @@ fn a_corrupted_blob_is_detected_evicted_and_recomputed() {
 fn corruption_found_while_reading_an_input_recomputes_its_producer() {
     let p = Project::new(RECIPE);
     let (_, first) = p.run(&[]);
-    let raw = first["nodes"][0]["output_hash"].as_str().unwrap().to_string();
+    let raw = first["nodes"][0]["output_hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(first["nodes"][0]["name"], "raw");
     // Damage the rows file of `raw`, then change a param downstream so that `half` reads `raw`.
-    let manifest = std::fs::read_to_string(p.path(&format!(".tulu/objects/{}/{}", &raw[..2], &raw[2..]))).unwrap();
-    let rows_hash = serde_json::from_str::<Value>(&manifest).unwrap()["files"]["rows.jsonl"]["hash"].as_str().unwrap().to_string();
-    let rows_path = p.path(&format!(".tulu/objects/{}/{}", &rows_hash[..2], &rows_hash[2..]));
+    let manifest =
+        std::fs::read_to_string(p.path(&format!(".tulu/objects/{}/{}", &raw[..2], &raw[2..])))
+            .unwrap();
+    let rows_hash = serde_json::from_str::<Value>(&manifest).unwrap()["files"]["rows.jsonl"]
+        ["hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rows_path = p.path(&format!(
+        ".tulu/objects/{}/{}",
+        &rows_hash[..2],
+        &rows_hash[2..]
+    ));
     let mut bytes = std::fs::read(&rows_path).unwrap();
     bytes[10] ^= 0x01;
     std::fs::write(&rows_path, bytes).unwrap();
@@ -222,7 +287,10 @@ fn a_failing_node_stops_only_its_descendants() {
     assert_eq!(s["wordy"], "ran");
     assert_eq!(s["english"], "ran");
     let stderr = String::from_utf8_lossy(&p.tulu(&["run", "recipe.tulu"]).stderr).to_string();
-    assert!(stderr.contains("failed: `half` (sample): asked for 5000 rows but the dataset has 200"), "{stderr}");
+    assert!(
+        stderr.contains("failed: `half` (sample): asked for 5000 rows but the dataset has 200"),
+        "{stderr}"
+    );
     // What finished stays cached.
     let (s, _) = Project::rerun_fixed(&p);
     assert_eq!(s["wordy"], "cached");
@@ -239,10 +307,13 @@ impl Project {
 #[test]
 fn a_killed_run_leaves_a_cache_the_next_run_completes() {
     // A file big enough that loading it takes a while, so the kill lands mid-node.
-    let p = Project::new("let big = load(\"big.jsonl\")\nlet some = big |> sample(n: 10, seed: 1)\n");
+    let p =
+        Project::new("let big = load(\"big.jsonl\")\nlet some = big |> sample(n: 10, seed: 1)\n");
     let mut rows = String::new();
     for i in 0..300_000 {
-        rows.push_str(&format!("{{\"text\": \"document number {i} with some words in it\"}}\n"));
+        rows.push_str(&format!(
+            "{{\"text\": \"document number {i} with some words in it\"}}\n"
+        ));
     }
     std::fs::write(p.path("big.jsonl"), rows).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_tulu"))
@@ -289,7 +360,10 @@ fn two_concurrent_runs_on_one_cache_both_finish() {
     // One ran the recipe; the other waited for the lock and then found everything cached (or,
     // if it won the race, the roles are swapped).
     let all = |s: &BTreeMap<String, String>, v: &str| s.values().all(|x| x == v);
-    assert!((all(&sa, "ran") && all(&sb, "cached")) || (all(&sa, "cached") && all(&sb, "ran")), "{sa:?} {sb:?}");
+    assert!(
+        (all(&sa, "ran") && all(&sb, "cached")) || (all(&sa, "cached") && all(&sb, "ran")),
+        "{sa:?} {sb:?}"
+    );
 }
 
 #[test]
@@ -343,7 +417,12 @@ fn a_removed_export_is_written_again() {
     std::fs::remove_file(p.path("out/mixed.jsonl")).unwrap();
     let (s, json) = p.run(&[]);
     assert_eq!(s["saved"], "ran");
-    let saved = json["nodes"].as_array().unwrap().iter().find(|n| n["name"] == "saved").unwrap();
+    let saved = json["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "saved")
+        .unwrap();
     assert_eq!(saved["reasons"][0]["kind"], "effect_missing");
     assert!(p.path("out/mixed.jsonl").exists());
 }
@@ -354,7 +433,14 @@ fn reruns_from_an_empty_cache_reproduce_every_output() {
     let (_, first) = p.run(&[]);
     std::fs::remove_dir_all(p.path(".tulu")).unwrap();
     let (_, second) = p.run(&["--locked"]);
-    let hashes = |j: &Value| -> Vec<Value> { j["nodes"].as_array().unwrap().iter().map(|n| n["output_hash"].clone()).collect() };
+    let hashes = |j: &Value| -> Vec<Value> {
+        j["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["output_hash"].clone())
+            .collect()
+    };
     assert_eq!(hashes(&first), hashes(&second));
 }
 
@@ -365,7 +451,11 @@ fn gc_keeps_what_the_lockfile_uses_and_lists_the_rest() {
     p.write_recipe(&RECIPE.replace("param frac = 0.5", "param frac = 0.3"));
     p.run(&[]);
     let dry = p.tulu(&["gc", "recipe.tulu", "--keep-runs", "0", "--dry-run"]);
-    assert!(dry.status.success(), "{}", String::from_utf8_lossy(&dry.stderr));
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
     let listing = String::from_utf8_lossy(&dry.stdout);
     assert!(listing.contains("would remove"), "{listing}");
     assert!(listing.contains("half (sample)"), "{listing}");
@@ -375,7 +465,10 @@ fn gc_keeps_what_the_lockfile_uses_and_lists_the_rest() {
     assert!(real.status.success());
     assert!(p.objects().len() < before);
     let (s, _) = p.run(&[]);
-    assert!(s.values().all(|v| v == "cached"), "gc removed something the lockfile uses: {s:?}");
+    assert!(
+        s.values().all(|v| v == "cached"),
+        "gc removed something the lockfile uses: {s:?}"
+    );
 }
 
 #[test]
@@ -389,6 +482,9 @@ fn malformed_data_is_reported_with_file_line_and_field_and_nothing_is_cached() {
     let out = p.tulu(&["run", "recipe.tulu"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.jsonl:2: field `messages[0].content`: missing"), "{err}");
+    assert!(
+        err.contains("bad.jsonl:2: field `messages[0].content`: missing"),
+        "{err}"
+    );
     assert!(!Path::new(&p.path("recipe.lock")).exists());
 }

@@ -741,6 +741,13 @@ impl Checker {
     ) -> Value {
         // `alias.name`: a member of an imported module.
         if let ExprKind::Name(ns) = &base.kind {
+            if self
+                .loader
+                .failed_imports
+                .contains(&(env.module, ns.name.clone()))
+            {
+                return Value::Poison;
+            }
             if let Some(target) = self.import_target(env, &ns.name) {
                 return self.module_member(target, &ns.name, field);
             }
@@ -926,6 +933,13 @@ impl Checker {
             }
             ExprKind::Field(base, field) => {
                 if let ExprKind::Name(ns) = &base.kind {
+                    if self
+                        .loader
+                        .failed_imports
+                        .contains(&(env.module, ns.name.clone()))
+                    {
+                        return None;
+                    }
                     if let Some(target) = self.import_target(env, &ns.name) {
                         if let Some(def) = self.scopes[&target].defs.get(&field.name) {
                             return Some(Callable::Def(target, def.clone()));
@@ -1024,12 +1038,15 @@ impl Checker {
         let mut given: Vec<Option<(Value, Span)>> = vec![None; params.len()];
         // A misspelt name already reported as "did you mean `x`" need not also be reported missing.
         let mut suggested: Vec<&str> = Vec::new();
+        // A misplaced positional argument was probably meant for a missing param: one error.
+        let mut misplaced = false;
         let mut ok = true;
         let mut seen_named = false;
         for (position, arg) in args.into_iter().enumerate() {
             let index = match &arg.name {
                 None => {
                     if seen_named {
+                        misplaced = true;
                         self.diags.push(
                             Diagnostic::error(
                                 "tulu::check::positional-after-named",
@@ -1115,7 +1132,7 @@ impl Checker {
                     bound.push((spec.name, Some(value)));
                 }
                 None => match &spec.default {
-                    Default::Required if suggested.contains(&spec.name) => {
+                    Default::Required if misplaced || suggested.contains(&spec.name) => {
                         ok = false;
                         bound.push((spec.name, None));
                     }

@@ -36,6 +36,10 @@ pub struct Loader {
     by_key: HashMap<ModuleKey, ModuleId>,
     /// `import … as alias` in a module → the imported module.
     pub imports: HashMap<(ModuleId, String), ModuleId>,
+    /// Imports that failed (already reported): uses of their alias are not reported again.
+    pub failed_imports: std::collections::HashSet<(ModuleId, String)>,
+    /// Parse errors of loaded files; such a file is kept as an empty module.
+    pub parse_errors: Vec<Diagnostic>,
 }
 
 impl Loader {
@@ -57,22 +61,18 @@ impl Loader {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
         let display = path.display().to_string();
-        self.add_module(ModuleKey::File(canonical), display, text, base_dir)
-            .map_err(|d| d.message.clone())
+        Ok(self.add_module(ModuleKey::File(canonical), display, text, base_dir))
     }
 
     /// Load the root recipe from text (tests, `tulu check -`).
     pub fn load_root_text(&mut self, name: &str, text: &str, base_dir: &Path) -> ModuleId {
         let key = ModuleKey::File(base_dir.join(name));
-        match self.add_module(
+        self.add_module(
             key,
             name.to_string(),
             text.to_string(),
             base_dir.to_path_buf(),
-        ) {
-            Ok(id) => id,
-            Err(_) => unreachable!("add_module only fails on cycles, and a root has none"),
-        }
+        )
     }
 
     /// Resolve `import "path"` written in module `from`. Errors point at the path's span.
@@ -97,12 +97,12 @@ impl Loader {
                 return Err(d);
             };
             let base_dir = self.module(ModuleId(0)).base_dir.clone();
-            return self.add_module(
+            return Ok(self.add_module(
                 ModuleKey::Stdlib(key),
                 key.to_string(),
                 text.to_string(),
                 base_dir,
-            );
+            ));
         }
         let base = self.module(from).base_dir.clone();
         let full = base.join(path);
@@ -112,10 +112,8 @@ impl Loader {
                 format!("cannot read the imported module `{path}`: {e}"),
                 span,
             )
-            .with_help(format!(
-                "import paths are relative to {}; standard library modules start with `stdlib/`",
-                base.display()
-            ))
+            .with_label(format!("looked in {}", base.display()))
+            .with_help("import paths are relative to the importing file; standard modules start with `stdlib/`")
         })?;
         let text = std::fs::read_to_string(&canonical).map_err(|e| {
             Diagnostic::error(
@@ -128,12 +126,12 @@ impl Loader {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| base.clone());
-        self.add_module(
+        Ok(self.add_module(
             ModuleKey::File(canonical),
             full.display().to_string(),
             text,
             dir,
-        )
+        ))
     }
 
     fn add_module(
@@ -142,9 +140,9 @@ impl Loader {
         display: String,
         text: String,
         base_dir: PathBuf,
-    ) -> Result<ModuleId, Diagnostic> {
+    ) -> ModuleId {
         if let Some(id) = self.by_key.get(&key) {
-            return Ok(*id);
+            return *id;
         }
         let file = self.sources.add(display, text);
         let text = self.sources.get(file).text.clone();
@@ -152,6 +150,7 @@ impl Loader {
             Ok(ast) => ast,
             Err(d) => {
                 // Keep a placeholder so ids stay aligned, and report the parse error.
+                self.parse_errors.push(d);
                 self.modules.push(LoadedModule {
                     file,
                     ast: std::rc::Rc::new(Module {
@@ -162,7 +161,7 @@ impl Loader {
                 });
                 let id = ModuleId(self.modules.len() as u32 - 1);
                 self.by_key.insert(key, id);
-                return Err(d);
+                return id;
             }
         };
         self.modules.push(LoadedModule {
@@ -172,7 +171,7 @@ impl Loader {
         });
         let id = ModuleId(self.modules.len() as u32 - 1);
         self.by_key.insert(key, id);
-        Ok(id)
+        id
     }
 }
 
@@ -230,7 +229,10 @@ impl Loader {
                     self.visit(target, stack, done, diags);
                     stack.pop();
                 }
-                Err(d) => diags.push(d),
+                Err(d) => {
+                    self.failed_imports.insert((id, alias));
+                    diags.push(d)
+                }
             }
         }
     }

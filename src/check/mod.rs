@@ -97,6 +97,8 @@ fn run_checker(
     let parsed = parse_overrides(&mut loader.sources, overrides, &mut diagnostics);
     let mut checker = Checker::new(catalog, loader, parsed);
     checker.check_root();
+    // Parse errors of imported modules come first: they explain what follows.
+    diagnostics.append(&mut checker.loader.parse_errors);
     diagnostics.append(&mut checker.diags);
     let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
         diagnostics.into_iter().partition(Diagnostic::is_error);

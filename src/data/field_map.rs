@@ -202,7 +202,10 @@ mod tests {
         let rules = parse_rules(spec.as_object().unwrap()).unwrap();
         let row = json!({"instruction_id_list": ["a"], "kwargs": [{"n": 1}]});
         let out = apply(&rules, row.as_object().unwrap()).unwrap();
-        assert_eq!(Value::Object(out), json!({"ground_truth": {"ids": ["a"], "kwargs": [{"n": 1}]}}));
+        assert_eq!(
+            Value::Object(out),
+            json!({"ground_truth": {"ids": ["a"], "kwargs": [{"n": 1}]}})
+        );
     }
 
     #[test]

@@ -22,7 +22,10 @@ pub const REPORT_FILE: &str = "report.json";
 pub enum LoadError {
     /// The blob (or one of the manifest's files) failed its hash check or is gone, and was
     /// evicted: the producing node must run again.
-    Damaged { hash: Hash, message: String },
+    Damaged {
+        hash: Hash,
+        message: String,
+    },
     Other(anyhow::Error),
 }
 
@@ -63,12 +66,21 @@ impl<'c> ArtifactStore<'c> {
                 let file = std::fs::File::create(dir.join(ROWS_FILE))?;
                 let mut writer = BufWriter::new(file);
                 ds.write_rows(&mut writer)?;
-                writer.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+                writer
+                    .into_inner()
+                    .map_err(|e| e.into_error())?
+                    .sync_all()?;
                 let hash = blobs.put_dir(&dir, "dataset", ds.manifest_meta())?;
                 self.datasets
                     .lock()
                     .map_err(|_| anyhow::anyhow!("dataset cache poisoned"))?
-                    .insert(hash, Arc::new(Dataset { meta: Default::default(), ..ds }));
+                    .insert(
+                        hash,
+                        Arc::new(Dataset {
+                            meta: Default::default(),
+                            ..ds
+                        }),
+                    );
                 hash
             }
             Output::Dir { kind, dir, meta } => blobs.put_dir(&dir, kind, meta)?,
@@ -82,7 +94,10 @@ impl<'c> ArtifactStore<'c> {
     }
 
     pub fn manifest(&self, hash: Hash) -> Result<Manifest, LoadError> {
-        self.cache.blobs().get_manifest(hash).map_err(|e| self.damaged(hash, e))
+        self.cache
+            .blobs()
+            .get_manifest(hash)
+            .map_err(|e| self.damaged(hash, e))
     }
 
     /// Turn a cache error into a load error, evicting what failed its check.
@@ -117,18 +132,28 @@ impl<'c> ArtifactStore<'c> {
                 let _ = blobs.evict(entry.hash);
                 return Err(LoadError::Damaged {
                     hash,
-                    message: format!("cached object {} has {size} bytes, expected {}", entry.hash, entry.size),
+                    message: format!(
+                        "cached object {} has {size} bytes, expected {}",
+                        entry.hash, entry.size
+                    ),
                 });
             }
             if size < VERIFY_BELOW {
-                blobs.verify(entry.hash).map_err(|e| self.damaged(hash, e))?;
+                blobs
+                    .verify(entry.hash)
+                    .map_err(|e| self.damaged(hash, e))?;
             }
         }
         Ok(manifest)
     }
 
     pub fn dataset(&self, hash: Hash) -> Result<Arc<Dataset>, LoadError> {
-        if let Some(ds) = self.datasets.lock().ok().and_then(|m| m.get(&hash).cloned()) {
+        if let Some(ds) = self
+            .datasets
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&hash).cloned())
+        {
             return Ok(ds);
         }
         let manifest = self.manifest(hash)?;
@@ -143,7 +168,8 @@ impl<'c> ArtifactStore<'c> {
             .blobs()
             .manifest_file_bytes(hash, &manifest, ROWS_FILE)
             .map_err(|e| self.damaged(hash, e))?;
-        let rows = Dataset::read_rows(schema, &bytes[..]).map_err(|e| LoadError::Other(anyhow::anyhow!(e)))?;
+        let rows = Dataset::read_rows(schema, &bytes[..])
+            .map_err(|e| LoadError::Other(anyhow::anyhow!(e)))?;
         let ds = Arc::new(Dataset::new(schema, rows));
         if let Ok(mut map) = self.datasets.lock() {
             map.insert(hash, ds.clone());

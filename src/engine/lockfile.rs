@@ -74,7 +74,10 @@ impl Lockfile {
             "# Written by `tulu run`: every node's inputs, params and output hash, so that this recipe\n\
              # can be reproduced bit for bit. Commit it beside the recipe; `tulu run --locked` checks it.\n\n{body}"
         );
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
         std::io::Write::write_all(&mut tmp, text.as_bytes())?;
         tmp.as_file().sync_all()?;

@@ -77,7 +77,10 @@ pub fn lock_differences(session: &Session, lock: &Lockfile) -> Vec<String> {
     let mut outputs: Vec<Option<Hash>> = vec![None; plan.nodes.len()];
     for node in &plan.nodes {
         let Some(entry) = lock.node(&node.name) else {
-            problems.push(format!("`{}` is not in the lockfile (a new node)", node.name));
+            problems.push(format!(
+                "`{}` is not in the lockfile (a new node)",
+                node.name
+            ));
             continue;
         };
         outputs[node.id.0 as usize] = entry.output_hash();
@@ -90,14 +93,23 @@ pub fn lock_differences(session: &Session, lock: &Lockfile) -> Vec<String> {
             let prev = entry.previous_run();
             let labelled: Vec<(String, Option<Hash>)> =
                 node.input_labels.iter().cloned().zip(inputs).collect();
-            let reasons = reasons::diff(Some(&prev), node.op, node.op_version, &node.params, &labelled);
+            let reasons = reasons::diff(
+                Some(&prev),
+                node.op,
+                node.op_version,
+                &node.params,
+                &labelled,
+            );
             let why: Vec<String> = reasons.iter().map(reasons::Reason::message).collect();
             problems.push(format!("`{}`: {}", node.name, why.join("; ")));
         }
     }
     for entry in &lock.nodes {
         if plan.find(&entry.name).is_none() {
-            problems.push(format!("`{}` is in the lockfile but no longer in the recipe", entry.name));
+            problems.push(format!(
+                "`{}` is in the lockfile but no longer in the recipe",
+                entry.name
+            ));
         }
     }
     problems

@@ -69,7 +69,9 @@ impl RunProgress {
     pub fn node_started(&self, name: &str) -> NodeProgress {
         let bar = match self.mode {
             ProgressMode::Bars => {
-                let bar = self.multi.insert_before(&self.overall, ProgressBar::new_spinner());
+                let bar = self
+                    .multi
+                    .insert_before(&self.overall, ProgressBar::new_spinner());
                 bar.set_style(
                     ProgressStyle::with_template("{spinner} {prefix:.bold} {msg}")
                         .unwrap_or_else(|_| ProgressStyle::default_spinner()),

@@ -10,14 +10,28 @@ use crate::check::value::describe_json;
 pub enum Reason {
     /// No earlier run of a node with this name.
     NewNode,
-    OpChanged { from: String, to: String },
-    OpVersionBumped { from: u32, to: u32 },
-    ParamChanged { param: String, from: Json, to: Json },
+    OpChanged {
+        from: String,
+        to: String,
+    },
+    OpVersionBumped {
+        from: u32,
+        to: u32,
+    },
+    ParamChanged {
+        param: String,
+        from: Json,
+        to: Json,
+    },
     /// An input's content differs from the last run (an upstream output or a file).
-    InputChanged { input: String },
+    InputChanged {
+        input: String,
+    },
     /// An upstream node will run first; this one may still be cut off early if that node's
     /// output turns out unchanged.
-    InputWillRun { input: String },
+    InputWillRun {
+        input: String,
+    },
     /// The cached output's blob is gone (gc, or deleted by hand).
     OutputMissing,
     /// The cached output failed its hash check; it was evicted.
@@ -170,9 +184,13 @@ pub fn diff(
 fn same_value(a: &Json, b: &Json) -> bool {
     match (a, b) {
         (Json::Number(x), Json::Number(y)) => x.as_f64() == y.as_f64() && x.is_f64() == y.is_f64(),
-        (Json::Array(x), Json::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_value(p, q)),
+        (Json::Array(x), Json::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_value(p, q))
+        }
         (Json::Object(x), Json::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
         }
         _ => a == b,
     }

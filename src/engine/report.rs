@@ -74,7 +74,10 @@ impl NodeReport {
             line.push_str(&format!("  ({})", reasons.join("; ")));
         }
         if let Some(e) = &self.error {
-            line.push_str(&format!("\n         error: {}", e.replace('\n', "\n         ")));
+            line.push_str(&format!(
+                "\n         error: {}",
+                e.replace('\n', "\n         ")
+            ));
         }
         line
     }
@@ -112,7 +115,13 @@ impl Report {
     /// The closing line: counts, and each failure with its cause.
     pub fn summary(&self, wall: Option<Duration>) -> String {
         let mut parts = Vec::new();
-        for status in [Status::Ran, Status::Run, Status::Cached, Status::Failed, Status::Skipped] {
+        for status in [
+            Status::Ran,
+            Status::Run,
+            Status::Cached,
+            Status::Failed,
+            Status::Skipped,
+        ] {
             let n = self.count(status);
             if n > 0 {
                 parts.push(format!("{n} {}", status.as_str()));

@@ -132,23 +132,41 @@ pub fn run(session: &Session, progress: &RunProgress, opts: &RunOptions) -> anyh
                 let node = plan.node(id);
                 if opts.cancel.load(Ordering::Relaxed) {
                     state[i] = State::Skipped;
-                    reports[i] = Some(simple_report(session, id, Status::Skipped, None, vec![], Some("cancelled".into())));
+                    reports[i] = Some(simple_report(
+                        session,
+                        id,
+                        Status::Skipped,
+                        None,
+                        vec![],
+                        Some("cancelled".into()),
+                    ));
                     continue;
                 }
                 let outputs = outputs_of(&state);
                 let inputs = session.input_hashes(node, &outputs);
-                let hashes: Vec<Hash> = inputs.iter().map(|h| h.expect("inputs are done")).collect();
+                let hashes: Vec<Hash> =
+                    inputs.iter().map(|h| h.expect("inputs are done")).collect();
                 let key = session.key(node, &hashes);
                 keys[i] = Some(key);
                 let mut reasons = Vec::new();
                 match session.lookup(node, key)? {
                     Hit::Cached(output) => {
-                        let _ = session.cache().index().note_hit(key, &node.name, now_unix());
+                        let _ = session
+                            .cache()
+                            .index()
+                            .note_hit(key, &node.name, now_unix());
                         match lock_mismatch(opts.locked, &node.name, output) {
                             None => {
                                 let report = NodeReport {
                                     key: Some(key),
-                                    ..simple_report(session, id, Status::Cached, Some(output), vec![], None)
+                                    ..simple_report(
+                                        session,
+                                        id,
+                                        Status::Cached,
+                                        Some(output),
+                                        vec![],
+                                        None,
+                                    )
                                 };
                                 progress.node_finished(None, &report.line());
                                 reports[i] = Some(report);
@@ -156,7 +174,19 @@ pub fn run(session: &Session, progress: &RunProgress, opts: &RunOptions) -> anyh
                                 release_dependents(session, &graph, &mut state, &mut ready, id);
                             }
                             Some(error) => {
-                                fail(session, &graph, &mut state, &mut reports, progress, id, Some(key), vec![], error, None, None);
+                                fail(
+                                    session,
+                                    &graph,
+                                    &mut state,
+                                    &mut reports,
+                                    progress,
+                                    id,
+                                    Some(key),
+                                    vec![],
+                                    error,
+                                    None,
+                                    None,
+                                );
                             }
                         }
                         continue;
@@ -171,7 +201,11 @@ pub fn run(session: &Session, progress: &RunProgress, opts: &RunOptions) -> anyh
                 });
                 state[i] = State::Running;
                 running += 1;
-                job_tx.send(Job { id, key, inputs: hashes })?;
+                job_tx.send(Job {
+                    id,
+                    key,
+                    inputs: hashes,
+                })?;
             }
             if running == 0 {
                 break;
@@ -180,7 +214,10 @@ pub fn run(session: &Session, progress: &RunProgress, opts: &RunOptions) -> anyh
             running -= 1;
             let i = finished.id.0 as usize;
             let node = plan.node(finished.id);
-            let reasons = reports[i].as_ref().map(|r| r.reasons.clone()).unwrap_or_default();
+            let reasons = reports[i]
+                .as_ref()
+                .map(|r| r.reasons.clone())
+                .unwrap_or_default();
             match finished.outcome {
                 Outcome::Ran(output) => {
                     let inputs = session.input_hashes(node, &outputs_of(&state));
@@ -202,11 +239,35 @@ pub fn run(session: &Session, progress: &RunProgress, opts: &RunOptions) -> anyh
                         last_used_unix: now_unix(),
                     };
                     if let Err(e) = session.cache().put_record(finished.key, &record) {
-                        fail(session, &graph, &mut state, &mut reports, progress, finished.id, Some(finished.key), reasons, format!("cannot record the result: {e}"), Some(finished.duration), Some(finished.progress));
+                        fail(
+                            session,
+                            &graph,
+                            &mut state,
+                            &mut reports,
+                            progress,
+                            finished.id,
+                            Some(finished.key),
+                            reasons,
+                            format!("cannot record the result: {e}"),
+                            Some(finished.duration),
+                            Some(finished.progress),
+                        );
                         continue;
                     }
                     if let Some(error) = lock_mismatch(opts.locked, &node.name, output) {
-                        fail(session, &graph, &mut state, &mut reports, progress, finished.id, Some(finished.key), reasons, error, Some(finished.duration), Some(finished.progress));
+                        fail(
+                            session,
+                            &graph,
+                            &mut state,
+                            &mut reports,
+                            progress,
+                            finished.id,
+                            Some(finished.key),
+                            reasons,
+                            error,
+                            Some(finished.duration),
+                            Some(finished.progress),
+                        );
                         continue;
                     }
                     let report = NodeReport {
@@ -229,15 +290,42 @@ pub fn run(session: &Session, progress: &RunProgress, opts: &RunOptions) -> anyh
                     let producer = match node.inputs.get(input_index) {
                         Some(PlanInput::Node(p)) => *p,
                         _ => {
-                            fail(session, &graph, &mut state, &mut reports, progress, finished.id, Some(finished.key), reasons, "an input file could not be read".into(), Some(finished.duration), Some(finished.progress));
+                            fail(
+                                session,
+                                &graph,
+                                &mut state,
+                                &mut reports,
+                                progress,
+                                finished.id,
+                                Some(finished.key),
+                                reasons,
+                                "an input file could not be read".into(),
+                                Some(finished.duration),
+                                Some(finished.progress),
+                            );
                             continue;
                         }
                     };
                     let p = producer.0 as usize;
                     recoveries[p] += 1;
                     if recoveries[p] > MAX_RECOVERIES {
-                        let error = format!("the output of `{}` keeps failing its hash check; is the disk failing?", plan.node(producer).name);
-                        fail(session, &graph, &mut state, &mut reports, progress, finished.id, Some(finished.key), reasons, error, Some(finished.duration), Some(finished.progress));
+                        let error = format!(
+                            "the output of `{}` keeps failing its hash check; is the disk failing?",
+                            plan.node(producer).name
+                        );
+                        fail(
+                            session,
+                            &graph,
+                            &mut state,
+                            &mut reports,
+                            progress,
+                            finished.id,
+                            Some(finished.key),
+                            reasons,
+                            error,
+                            Some(finished.duration),
+                            Some(finished.progress),
+                        );
                         continue;
                     }
                     if let Some(key) = keys[p] {
@@ -257,7 +345,19 @@ pub fn run(session: &Session, progress: &RunProgress, opts: &RunOptions) -> anyh
                     ready.push_back(producer);
                 }
                 Outcome::Failed(error) => {
-                    fail(session, &graph, &mut state, &mut reports, progress, finished.id, Some(finished.key), reasons, error, Some(finished.duration), Some(finished.progress));
+                    fail(
+                        session,
+                        &graph,
+                        &mut state,
+                        &mut reports,
+                        progress,
+                        finished.id,
+                        Some(finished.key),
+                        reasons,
+                        error,
+                        Some(finished.duration),
+                        Some(finished.progress),
+                    );
                 }
             }
         }
@@ -270,7 +370,14 @@ pub fn run(session: &Session, progress: &RunProgress, opts: &RunOptions) -> anyh
     for node in &plan.nodes {
         let i = node.id.0 as usize;
         if reports[i].is_none() && state[i] != State::NotTargeted {
-            reports[i] = Some(simple_report(session, node.id, Status::Skipped, None, vec![], None));
+            reports[i] = Some(simple_report(
+                session,
+                node.id,
+                Status::Skipped,
+                None,
+                vec![],
+                None,
+            ));
         }
     }
     let report = Report {
@@ -279,14 +386,16 @@ pub fn run(session: &Session, progress: &RunProgress, opts: &RunOptions) -> anyh
     let used: Vec<RunNode> = plan
         .nodes
         .iter()
-        .filter_map(|node| match (state[node.id.0 as usize], keys[node.id.0 as usize]) {
-            (State::Done(output), Some(key)) => Some(RunNode {
-                node_name: node.name.clone(),
-                key,
-                output_hash: output,
-            }),
-            _ => None,
-        })
+        .filter_map(
+            |node| match (state[node.id.0 as usize], keys[node.id.0 as usize]) {
+                (State::Done(output), Some(key)) => Some(RunNode {
+                    node_name: node.name.clone(),
+                    key,
+                    output_hash: output,
+                }),
+                _ => None,
+            },
+        )
         .collect();
     session.cache().index().append_run(
         plan.recipe_path.display().to_string(),
@@ -298,7 +407,13 @@ pub fn run(session: &Session, progress: &RunProgress, opts: &RunOptions) -> anyh
 }
 
 /// Run one node's op on a worker thread.
-fn execute(session: &Session, job: &Job, progress: &NodeProgress, cancel: &AtomicBool, counter: &AtomicU64) -> Outcome {
+fn execute(
+    session: &Session,
+    job: &Job,
+    progress: &NodeProgress,
+    cancel: &AtomicBool,
+    counter: &AtomicU64,
+) -> Outcome {
     let node = session.plan.node(job.id);
     let op = match session.op(node) {
         Ok(op) => op,
@@ -308,12 +423,19 @@ fn execute(session: &Session, job: &Job, progress: &NodeProgress, cancel: &Atomi
     for (index, (input, hash)) in node.inputs.iter().zip(&job.inputs).enumerate() {
         let loaded = match input {
             PlanInput::File { path, .. } => Ok(Input::File(path.clone())),
-            PlanInput::Node(id) => session.store.load(&session.plan.node(*id).output_type, *hash),
+            PlanInput::Node(id) => session
+                .store
+                .load(&session.plan.node(*id).output_type, *hash),
         };
         match loaded {
             Ok(i) => inputs.push(i),
             Err(LoadError::Damaged { .. }) => return Outcome::InputDamaged(index),
-            Err(LoadError::Other(e)) => return Outcome::Failed(format!("cannot load input `{}`: {e:#}", node.input_labels[index])),
+            Err(LoadError::Other(e)) => {
+                return Outcome::Failed(format!(
+                    "cannot load input `{}`: {e:#}",
+                    node.input_labels[index]
+                ))
+            }
         }
     }
     let work_dir = session.cache().blobs().temp_dir().join(format!(
@@ -354,7 +476,10 @@ fn execute(session: &Session, job: &Job, progress: &NodeProgress, cancel: &Atomi
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".into());
-            Outcome::Failed(format!("op `{}` crashed (a bug in tulu, please report it): {message}", node.op))
+            Outcome::Failed(format!(
+                "op `{}` crashed (a bug in tulu, please report it): {message}",
+                node.op
+            ))
         }
     };
     let _ = std::fs::remove_dir_all(&work_dir);
@@ -378,7 +503,13 @@ fn inputs_done(session: &Session, state: &[State], id: NodeId) -> bool {
         .all(|input| matches!(state[input.0 as usize], State::Done(_)))
 }
 
-fn release_dependents(session: &Session, graph: &PlanGraph, state: &mut [State], ready: &mut VecDeque<NodeId>, id: NodeId) {
+fn release_dependents(
+    session: &Session,
+    graph: &PlanGraph,
+    state: &mut [State],
+    ready: &mut VecDeque<NodeId>,
+    id: NodeId,
+) {
     let mut dependents = graph.dependents(id);
     dependents.sort();
     dependents.dedup();
@@ -425,12 +556,26 @@ fn fail(
         if matches!(state[j], State::Waiting | State::Queued) {
             state[j] = State::Skipped;
             let upstream = format!("input `{}` failed", node.name);
-            reports[j] = Some(simple_report(session, d, Status::Skipped, None, vec![], Some(upstream)));
+            reports[j] = Some(simple_report(
+                session,
+                d,
+                Status::Skipped,
+                None,
+                vec![],
+                Some(upstream),
+            ));
         }
     }
 }
 
-fn simple_report(session: &Session, id: NodeId, status: Status, output: Option<Hash>, reasons: Vec<Reason>, error: Option<String>) -> NodeReport {
+fn simple_report(
+    session: &Session,
+    id: NodeId,
+    status: Status,
+    output: Option<Hash>,
+    reasons: Vec<Reason>,
+    error: Option<String>,
+) -> NodeReport {
     let node = session.plan.node(id);
     NodeReport {
         name: node.name.clone(),

@@ -76,7 +76,11 @@ pub enum Hit {
 }
 
 impl<'a> Session<'a> {
-    pub fn new(plan: &'a Plan, cache: &'a Cache, lock: Option<&Lockfile>) -> anyhow::Result<Session<'a>> {
+    pub fn new(
+        plan: &'a Plan,
+        cache: &'a Cache,
+        lock: Option<&Lockfile>,
+    ) -> anyhow::Result<Session<'a>> {
         let previous = Previous::load(cache, &plan.recipe_path, lock);
         let mut session = Session {
             plan,
@@ -134,7 +138,12 @@ impl<'a> Session<'a> {
     }
 
     pub fn key(&self, node: &PlanNode, inputs: &[Hash]) -> Hash {
-        node_key(node.op, node.op_version, &canonical_json(&node.params), inputs)
+        node_key(
+            node.op,
+            node.op_version,
+            &canonical_json(&node.params),
+            inputs,
+        )
     }
 
     pub fn reasons(&self, node: &PlanNode, inputs: &[Option<Hash>]) -> Vec<Reason> {

@@ -18,11 +18,19 @@ pub fn render(store: &ArtifactStore, hash: Hash, manifest: &Manifest) -> anyhow:
         "dataset" => {
             let schema = meta.get("schema").and_then(Json::as_str).unwrap_or("?");
             let rows = meta.get("rows").and_then(Json::as_u64).unwrap_or(0);
-            writeln!(out, "dataset {}  schema {schema}  {rows} rows", hash.short())?;
+            writeln!(
+                out,
+                "dataset {}  schema {schema}  {rows} rows",
+                hash.short()
+            )?;
             if let Some(Json::Object(sources)) = meta.get("sources") {
                 writeln!(out, "\nsources:")?;
                 let width = sources.keys().map(|k| k.len()).max().unwrap_or(6).max(6);
-                writeln!(out, "  {:<width$}  {:<16}  {:>10}", "source", "license", "rows")?;
+                writeln!(
+                    out,
+                    "  {:<width$}  {:<16}  {:>10}",
+                    "source", "license", "rows"
+                )?;
                 for (name, info) in sources {
                     writeln!(
                         out,
@@ -35,19 +43,32 @@ pub fn render(store: &ArtifactStore, hash: Hash, manifest: &Manifest) -> anyhow:
             }
             if let Some(Json::Array(mix)) = meta.get("mix") {
                 writeln!(out, "\nmix (resolved):")?;
-                writeln!(out, "  {:<30} {:>10} {:>10} {:>10}", "source", "requested", "available", "selected")?;
+                writeln!(
+                    out,
+                    "  {:<30} {:>10} {:>10} {:>10}",
+                    "source", "requested", "available", "selected"
+                )?;
                 for m in mix {
                     let names = m
                         .get("names")
                         .and_then(Json::as_array)
-                        .map(|a| a.iter().filter_map(Json::as_str).collect::<Vec<_>>().join(","))
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(Json::as_str)
+                                .collect::<Vec<_>>()
+                                .join(",")
+                        })
                         .unwrap_or_default();
                     writeln!(
                         out,
                         "  {:<30} {:>10} {:>10} {:>10}",
                         names,
-                        m.get("requested").map(|v| v.to_string()).unwrap_or_default(),
-                        m.get("available").map(|v| v.to_string()).unwrap_or_default(),
+                        m.get("requested")
+                            .map(|v| v.to_string())
+                            .unwrap_or_default(),
+                        m.get("available")
+                            .map(|v| v.to_string())
+                            .unwrap_or_default(),
                         m.get("selected").map(|v| v.to_string()).unwrap_or_default()
                     )?;
                 }
@@ -56,21 +77,45 @@ pub fn render(store: &ArtifactStore, hash: Hash, manifest: &Manifest) -> anyhow:
                 if matches!(key.as_str(), "schema" | "rows" | "sources" | "mix") {
                     continue;
                 }
-                writeln!(out, "\n{key}:\n{}", indent(&serde_json::to_string_pretty(value)?))?;
+                writeln!(
+                    out,
+                    "\n{key}:\n{}",
+                    indent(&serde_json::to_string_pretty(value)?)
+                )?;
             }
         }
         "report" => {
             if manifest.file(REPORT_MARKDOWN).is_some() {
-                let bytes = store.cache().blobs().manifest_file_bytes(hash, manifest, REPORT_MARKDOWN)?;
+                let bytes =
+                    store
+                        .cache()
+                        .blobs()
+                        .manifest_file_bytes(hash, manifest, REPORT_MARKDOWN)?;
                 out.push_str(&String::from_utf8_lossy(&bytes));
             } else {
-                writeln!(out, "report {}\n{}", hash.short(), serde_json::to_string_pretty(&manifest.meta)?)?;
+                writeln!(
+                    out,
+                    "report {}\n{}",
+                    hash.short(),
+                    serde_json::to_string_pretty(&manifest.meta)?
+                )?;
             }
         }
         kind => {
-            writeln!(out, "{kind} {}  {} files, {} bytes", hash.short(), manifest.files.len(), manifest.total_size())?;
+            writeln!(
+                out,
+                "{kind} {}  {} files, {} bytes",
+                hash.short(),
+                manifest.files.len(),
+                manifest.total_size()
+            )?;
             for (path, entry) in &manifest.files {
-                writeln!(out, "  {path:<32} {:>12} bytes  {}", entry.size, entry.hash.short())?;
+                writeln!(
+                    out,
+                    "  {path:<32} {:>12} bytes  {}",
+                    entry.size,
+                    entry.hash.short()
+                )?;
             }
             if !meta.is_empty() {
                 writeln!(out, "\n{}", serde_json::to_string_pretty(&manifest.meta)?)?;
@@ -81,5 +126,8 @@ pub fn render(store: &ArtifactStore, hash: Hash, manifest: &Manifest) -> anyhow:
 }
 
 fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -8,8 +8,8 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{Dfs, EdgeRef};
 use petgraph::Direction;
 
-use crate::check::{Plan, PlanInput, Type};
 use crate::check::value::NodeId;
+use crate::check::{Plan, PlanInput, Type};
 
 /// The plan as a graph: one graph node per plan node (same index), an edge from each input to
 /// its consumer, labelled with the param the input is passed as.
@@ -82,7 +82,9 @@ fn dot_escape(s: &str) -> String {
 
 /// Graphviz DOT: `tulu graph recipe.tulu --format dot | dot -Tsvg > plan.svg`.
 pub fn to_dot(plan: &Plan) -> String {
-    let mut out = String::from("digraph tulu {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=11];\n");
+    let mut out = String::from(
+        "digraph tulu {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=11];\n",
+    );
     let mut files: Vec<(String, String)> = Vec::new();
     for node in &plan.nodes {
         let _ = writeln!(
@@ -99,7 +101,13 @@ pub fn to_dot(plan: &Plan) -> String {
         for (input, label) in node.inputs.iter().zip(&node.input_labels) {
             match input {
                 PlanInput::Node(from) => {
-                    let _ = writeln!(out, "  n{} -> n{} [label=\"{}\"];", from.0, node.id.0, dot_escape(label));
+                    let _ = writeln!(
+                        out,
+                        "  n{} -> n{} [label=\"{}\"];",
+                        from.0,
+                        node.id.0,
+                        dot_escape(label)
+                    );
                 }
                 PlanInput::File { display, .. } => {
                     let id = match files.iter().position(|(d, _)| d == display) {
@@ -107,11 +115,20 @@ pub fn to_dot(plan: &Plan) -> String {
                         None => {
                             let id = format!("f{}", files.len());
                             files.push((display.clone(), id.clone()));
-                            let _ = writeln!(out, "  {id} [label=\"{}\", shape=note, style=dashed];", dot_escape(display));
+                            let _ = writeln!(
+                                out,
+                                "  {id} [label=\"{}\", shape=note, style=dashed];",
+                                dot_escape(display)
+                            );
                             id
                         }
                     };
-                    let _ = writeln!(out, "  {id} -> n{} [label=\"{}\"];", node.id.0, dot_escape(label));
+                    let _ = writeln!(
+                        out,
+                        "  {id} -> n{} [label=\"{}\"];",
+                        node.id.0,
+                        dot_escape(label)
+                    );
                 }
             }
         }
@@ -129,7 +146,11 @@ pub fn to_mermaid(plan: &Plan) -> String {
     let mut out = String::from("flowchart LR\n");
     let mut files: Vec<String> = Vec::new();
     for node in &plan.nodes {
-        let label = format!("{}<br/><i>{}</i>", mermaid_escape(&node.name), mermaid_escape(node.op));
+        let label = format!(
+            "{}<br/><i>{}</i>",
+            mermaid_escape(&node.name),
+            mermaid_escape(node.op)
+        );
         let (open, close) = match node.output_type {
             Type::Dataset(_) => ("[(", ")]"),
             Type::Model => ("[[", "]]"),
@@ -142,14 +163,25 @@ pub fn to_mermaid(plan: &Plan) -> String {
         for (input, label) in node.inputs.iter().zip(&node.input_labels) {
             match input {
                 PlanInput::Node(from) => {
-                    let _ = writeln!(out, "  n{} -->|{}| n{}", from.0, mermaid_escape(label), node.id.0);
+                    let _ = writeln!(
+                        out,
+                        "  n{} -->|{}| n{}",
+                        from.0,
+                        mermaid_escape(label),
+                        node.id.0
+                    );
                 }
                 PlanInput::File { display, .. } => {
                     let i = match files.iter().position(|d| d == display) {
                         Some(i) => i,
                         None => {
                             files.push(display.clone());
-                            let _ = writeln!(out, "  f{}>\"{}\"]", files.len() - 1, mermaid_escape(display));
+                            let _ = writeln!(
+                                out,
+                                "  f{}>\"{}\"]",
+                                files.len() - 1,
+                                mermaid_escape(display)
+                            );
                             files.len() - 1
                         }
                     };
@@ -180,10 +212,19 @@ mod tests {
         let (_dir, plan) = plan();
         let g = PlanGraph::new(&plan);
         let raw = plan.find("raw").unwrap().id;
-        let names: Vec<&str> = g.descendants(raw).iter().map(|id| plan.node(*id).name.as_str()).collect();
+        let names: Vec<&str> = g
+            .descendants(raw)
+            .iter()
+            .map(|id| plan.node(*id).name.as_str())
+            .collect();
         assert_eq!(names, ["a", "b", "both"]);
         let order = g.topological();
-        let pos = |n: &str| order.iter().position(|id| plan.node(*id).name == n).unwrap();
+        let pos = |n: &str| {
+            order
+                .iter()
+                .position(|id| plan.node(*id).name == n)
+                .unwrap()
+        };
         assert!(pos("raw") < pos("a") && pos("a") < pos("both") && pos("b") < pos("both"));
     }
 
@@ -191,7 +232,10 @@ mod tests {
     fn exports_dot_and_mermaid_with_files_and_edge_labels() {
         let (_dir, plan) = plan();
         let dot = to_dot(&plan);
-        assert!(dot.contains("f0 [label=\"t.jsonl\", shape=note, style=dashed];"), "{dot}");
+        assert!(
+            dot.contains("f0 [label=\"t.jsonl\", shape=note, style=dashed];"),
+            "{dot}"
+        );
         assert!(dot.contains("-> n3 [label=\"datasets[1]\"];"), "{dot}");
         let mermaid = to_mermaid(&plan);
         assert!(mermaid.starts_with("flowchart LR\n"));
