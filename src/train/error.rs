@@ -14,6 +14,17 @@ pub enum TrainError {
     #[error("training example {index}: {reason}")]
     InvalidExample { index: usize, reason: String },
 
+    /// A pretraining stream holds a token the model cannot embed.
+    #[error(
+        "token {id} at stream position {position} is outside the model's vocabulary of \
+         {vocab_size} tokens (was the corpus tokenized with another tokenizer?)"
+    )]
+    InvalidToken {
+        position: usize,
+        id: u32,
+        vocab_size: usize,
+    },
+
     /// Inputs to a loss function do not fit together (shapes, lengths, missing reference).
     #[error("invalid loss input: {0}")]
     InvalidLossInput(String),

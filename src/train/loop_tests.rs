@@ -227,9 +227,12 @@ fn bad_data_and_settings_are_errors_not_panics() {
             TrainError::InvalidConfig(_)
         ));
     }
-    let mut diverging = config.clone();
-    diverging.optimizer.schedule.peak_lr = f64::INFINITY;
-    assert!(sft(&model, &good, &diverging, &mut ()).is_err());
+    let mut infinite_lr = config.clone();
+    infinite_lr.optimizer.schedule.peak_lr = f64::INFINITY;
+    assert!(matches!(
+        sft(&model, &good, &infinite_lr, &mut ()).unwrap_err(),
+        TrainError::InvalidConfig(_)
+    ));
 }
 
 fn pretrain_config(steps: usize) -> PretrainConfig {
@@ -297,10 +300,53 @@ fn pretraining_rejects_short_streams_and_foreign_tokens() {
     ));
     let foreign: Vec<u32> = (0..40).map(|i| if i == 33 { 40 } else { 4 }).collect();
     let e = pretrain(&model, &foreign, &pretrain_config(1), &mut ()).unwrap_err();
-    assert!(e.to_string().contains("position 33"), "{e}");
+    assert!(
+        matches!(
+            e,
+            TrainError::InvalidToken {
+                position: 33,
+                id: 40,
+                vocab_size: 32
+            }
+        ),
+        "{e}"
+    );
     let zero_steps = PretrainConfig {
         steps: 0,
         ..pretrain_config(1)
     };
     assert!(pretrain(&model, &foreign, &zero_steps, &mut ()).is_err());
+}
+
+#[test]
+fn a_non_finite_loss_stops_the_run_with_its_step() {
+    let model = tiny_model(6);
+    let mut weights = model.to_tensors().unwrap();
+    let norm = weights.get_mut("model.norm.weight").unwrap();
+    *norm = candle_core::Tensor::full(f32::NAN, norm.dims(), &candle_core::Device::Cpu).unwrap();
+    let broken = crate::model::llama::Llama::from_tensors(
+        model.config().clone(),
+        weights,
+        &candle_core::Device::Cpu,
+    )
+    .unwrap();
+    let e = sft(
+        &broken,
+        &reversal_examples(4, 8),
+        &sft_config(1e-3, 2, 1, 1),
+        &mut (),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            TrainError::NonFinite {
+                step: 1,
+                quantity: "loss",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("lower the learning rate"), "{e}");
 }

@@ -120,11 +120,10 @@ pub fn pretrain(
         .enumerate()
         .find(|(_, &id)| id as usize >= vocab)
     {
-        return Err(TrainError::InvalidExample {
-            index: pos,
-            reason: format!(
-                "token {id} at stream position {pos} is outside the model's vocabulary of {vocab}"
-            ),
+        return Err(TrainError::InvalidToken {
+            position: pos,
+            id,
+            vocab_size: vocab,
         });
     }
     let seq_len = config.seq_len;
