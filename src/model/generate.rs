@@ -21,6 +21,9 @@ use super::sampling::{argmax, log_prob_of, SamplingParams, TokenSampler};
 use candle_core::Tensor;
 use std::ops::ControlFlow;
 
+/// New-token positions the cache is first sized for.
+const INITIAL_GENERATION_ROOM: usize = 256;
+
 /// What to generate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenerationConfig {
@@ -75,8 +78,10 @@ pub struct GenerationProgress {
     pub total_sequences: usize,
 }
 
-/// Generates a continuation of every prompt (see the module docs). `on_progress` is called after
-/// each step; returning `ControlFlow::Break(())` stops all unfinished sequences with
+/// Generates a continuation of every prompt (see the module docs). All prompts run as one batch:
+/// callers with many prompts pass them in chunks sized to memory (the KV cache holds
+/// `batch × length × 2 · layers · kv_heads · head_dim` floats). `on_progress` is called after each
+/// step; returning `ControlFlow::Break(())` stops all unfinished sequences with
 /// [`FinishReason::Cancelled`].
 pub fn generate(
     model: &Llama,
@@ -117,12 +122,10 @@ pub fn generate(
     let mut samplers = (0..batch)
         .map(|i| TokenSampler::new(config.sampling, config.seed, i as u64))
         .collect::<LlamaResult<Vec<_>>>()?;
-    let mut cache = KvCache::new(
-        model.config(),
-        batch,
-        prompt_len + config.max_new_tokens,
-        device,
-    )?;
+    // Room for the prompt and the first new tokens; the cache doubles when a long generation
+    // outgrows it, so a large `max_new_tokens` that stops early does not cost its full size.
+    let room = config.max_new_tokens.min(INITIAL_GENERATION_ROOM);
+    let mut cache = KvCache::new(model.config(), batch, prompt_len + room, device)?;
     let mut logits =
         model.forward_with_cache(&ids, Some(&mask), &mut cache, LogitPositions::Last)?;
     // `active[r]` is the prompt index of cache row `r`.

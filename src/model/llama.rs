@@ -212,11 +212,6 @@ impl Mode {
     }
 }
 
-/// `x · wᵀ` for `x: [rows, in]` and a `[out, in]` weight, without copying the weight.
-fn linear(x: &Tensor, weight: &Tensor) -> candle_core::Result<Tensor> {
-    x.matmul(&weight.t()?)
-}
-
 /// A Llama-family decoder whose parameters all train. See the module docs.
 pub struct Llama {
     config: LlamaConfig,
@@ -515,23 +510,21 @@ impl Llama {
         let kernels = self.kernels;
         let heads = self.heads();
         let eps = cfg.rms_norm_eps;
-        let tokens = batch * len;
         let mut x = mode
             .read(&self.embed_tokens)
-            .index_select(&input_ids.flatten_all()?, 0)?;
+            .index_select(&input_ids.flatten_all()?, 0)?
+            .reshape((batch, len, cfg.hidden_size))?;
         for layer in &self.layers {
             let h = kernels.rms_norm(&x, &mode.read(&layer.input_layernorm), eps)?;
-            let q = linear(&h, &mode.read(&layer.q_proj))?.reshape((batch, len, ()))?;
-            let k = linear(&h, &mode.read(&layer.k_proj))?.reshape((batch, len, ()))?;
-            let v = linear(&h, &mode.read(&layer.v_proj))?.reshape((batch, len, ()))?;
+            let q = kernels.linear(&h, &mode.read(&layer.q_proj))?;
+            let k = kernels.linear(&h, &mode.read(&layer.k_proj))?;
+            let v = kernels.linear(&h, &mode.read(&layer.v_proj))?;
             let attn = kernels.self_attention(&q, &k, &v, heads, &angles, key_valid)?;
-            let attn = linear(&attn.reshape((tokens, ()))?, &mode.read(&layer.o_proj))?;
-            x = (x + attn)?;
+            x = (x + kernels.linear(&attn, &mode.read(&layer.o_proj))?)?;
             x = (&x + self.mlp(&x, layer, mode)?)?;
         }
         let x = kernels.rms_norm(&x, &mode.read(&self.norm), eps)?;
-        let logits = linear(&x, &self.lm_head_weight(mode))?;
-        Ok(logits.reshape((batch, len, cfg.vocab_size))?)
+        Ok(kernels.linear(&x, &self.lm_head_weight(mode))?)
     }
 
     /// The residual MLP branch: `down(silu(gate(norm(x))) · up(norm(x)))`.
@@ -542,10 +535,12 @@ impl Llama {
             &mode.read(&layer.post_attention_layernorm),
             self.config.rms_norm_eps,
         )?;
-        let gate = linear(&h, &mode.read(&layer.gate_proj))?;
-        let up = linear(&h, &mode.read(&layer.up_proj))?;
-        let act = kernels.swiglu(&gate, &up)?;
-        Ok(linear(&act, &mode.read(&layer.down_proj))?)
+        let act = kernels.swiglu_projection(
+            &h,
+            &mode.read(&layer.gate_proj),
+            &mode.read(&layer.up_proj),
+        )?;
+        Ok(kernels.linear(&act, &mode.read(&layer.down_proj))?)
     }
 
     fn lm_head_weight(&self, mode: Mode) -> Tensor {
@@ -584,40 +579,35 @@ impl Llama {
         let heads = self.heads();
         let (n_heads, kv_heads, head_dim) = (heads.heads, heads.kv_heads, heads.head_dim);
         let mode = Mode::Infer;
-        let tokens = batch * len;
         let mut x = mode
             .read(&self.embed_tokens)
-            .index_select(&input_ids.flatten_all()?, 0)?;
+            .index_select(&input_ids.flatten_all()?, 0)?
+            .reshape((batch, len, cfg.hidden_size))?;
         for (i, layer) in self.layers.iter().enumerate() {
             let h = kernels.rms_norm(&x, &mode.read(&layer.input_layernorm), cfg.rms_norm_eps)?;
-            let q =
-                linear(&h, &mode.read(&layer.q_proj))?.reshape((batch, len, n_heads, head_dim))?;
-            let k =
-                linear(&h, &mode.read(&layer.k_proj))?.reshape((batch, len, kv_heads, head_dim))?;
-            let v =
-                linear(&h, &mode.read(&layer.v_proj))?.reshape((batch, len, kv_heads, head_dim))?;
+            let q = kernels
+                .linear(&h, &mode.read(&layer.q_proj))?
+                .reshape((batch, len, n_heads, head_dim))?;
+            let k = kernels
+                .linear(&h, &mode.read(&layer.k_proj))?
+                .reshape((batch, len, kv_heads, head_dim))?;
+            let v = kernels
+                .linear(&h, &mode.read(&layer.v_proj))?
+                .reshape((batch, len, kv_heads, head_dim))?;
             let q = kernels.rope(&q, &angles)?;
             let k = kernels.rope(&k, &angles)?;
             let (keys, values) = cache.append(i, &k, &v)?;
             let attn = kernels.cached_attention(&q, &keys, &values, heads, key_valid.as_deref())?;
-            let attn = linear(&attn.reshape((tokens, ()))?, &mode.read(&layer.o_proj))?;
-            x = (x + attn)?;
+            x = (x + kernels.linear(&attn, &mode.read(&layer.o_proj))?)?;
             x = (&x + self.mlp(&x, layer, mode)?)?;
         }
         cache.commit(&real, &positions, len);
         let x = match logits {
             LogitPositions::All => x,
-            LogitPositions::Last => x
-                .reshape((batch, len, ()))?
-                .narrow(1, len - 1, 1)?
-                .squeeze(1)?,
+            LogitPositions::Last => x.narrow(1, len - 1, 1)?.squeeze(1)?,
         };
         let x = kernels.rms_norm(&x, &mode.read(&self.norm), cfg.rms_norm_eps)?;
-        let out = linear(&x, &self.lm_head_weight(mode))?;
-        Ok(match logits {
-            LogitPositions::All => out.reshape((batch, len, cfg.vocab_size))?,
-            LogitPositions::Last => out,
-        })
+        Ok(kernels.linear(&x, &self.lm_head_weight(mode))?)
     }
 
     /// Logits `[batch, len, vocab]` without recording an autograd graph (reference-model

@@ -4,6 +4,7 @@
 pub mod config;
 
 // The trainable model, its kernels and generation (model-core).
+pub mod cpu_runtime;
 pub mod fused;
 pub mod generate;
 #[cfg(test)]

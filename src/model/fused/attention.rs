@@ -17,9 +17,10 @@
 //! position) outputs zeros and passes no gradient.
 
 use super::cpu::{
-    contiguous_f32, matmul, with_f32_slice, Accumulate, MatMut, MatRef, SharedMutPtr,
+    contiguous_f32, filled_vec, matmul, uninit_ptr, with_f32_slice, Accumulate, MatMut, MatRef,
+    SharedMutPtr, Threads,
 };
-use super::fast_math::exp;
+use super::fast_math::{exp, vectorized};
 use crate::model::rope::{rope_composed, RopeAngles, Rotation};
 use candle_core::backend::BackendStorage;
 use candle_core::{bail, CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
@@ -125,7 +126,7 @@ impl AttentionProblem<'_> {
     }
 }
 
-#[inline]
+#[inline(always)]
 fn max_of(values: &[f32]) -> f32 {
     let mut lanes = [f32::NEG_INFINITY; 8];
     let mut chunks = values.chunks_exact(8);
@@ -147,7 +148,7 @@ fn max_of(values: &[f32]) -> f32 {
     max
 }
 
-#[inline]
+#[inline(always)]
 fn sum_of(values: &[f32]) -> f32 {
     let mut lanes = [0f32; 8];
     let mut chunks = values.chunks_exact(8);
@@ -161,7 +162,7 @@ fn sum_of(values: &[f32]) -> f32 {
 
 /// Turns one row of scores (all `keys` columns of the block) into probabilities over the first
 /// `visible` keys, zeroing the rest; returns the row's log-sum-exp, `+∞` when no key is visible.
-#[inline]
+#[inline(always)]
 fn softmax_row(row: &mut [f32], visible: usize, valid: Option<&[bool]>) -> f32 {
     let (seen, unseen) = row.split_at_mut(visible);
     unseen.fill(0.0);
@@ -196,7 +197,7 @@ fn softmax_row(row: &mut [f32], visible: usize, valid: Option<&[bool]>) -> f32 {
 }
 
 /// Recomputes one row of probabilities from its scores and saved log-sum-exp.
-#[inline]
+#[inline(always)]
 fn probabilities_row(row: &mut [f32], visible: usize, valid: Option<&[bool]>, lse: f32) {
     let (seen, unseen) = row.split_at_mut(visible);
     unseen.fill(0.0);
@@ -258,11 +259,17 @@ unsafe fn attention_forward(
                     q.rows(b, h, block_start),
                     k.rows(b, kv, 0).t(),
                     scale,
+                    Threads::Single,
                 );
-                for (r, row) in scores.chunks_exact_mut(keys).enumerate() {
-                    let visible = q_offset + block_start + r + 1;
-                    lse[block_start + r] = softmax_row(row, visible, valid);
-                }
+                vectorized(
+                    #[inline(always)]
+                    || {
+                        for (r, row) in scores.chunks_exact_mut(keys).enumerate() {
+                            let visible = q_offset + block_start + r + 1;
+                            lse[block_start + r] = softmax_row(row, visible, valid);
+                        }
+                    },
+                );
                 let dst = out_view.rows(b, h, block_start);
                 matmul(
                     rows,
@@ -273,6 +280,7 @@ unsafe fn attention_forward(
                     MatRef::new(scores.as_ptr(), keys, 1),
                     v.rows(b, kv, 0),
                     1.0,
+                    Threads::Single,
                 );
             }
         });
@@ -308,120 +316,136 @@ unsafe fn attention_backward(
     let scale = problem.heads.scale();
     let (q_len, kv_len, q_offset) = (problem.q_len, problem.kv_len, problem.q_offset());
     let batch_heads = problem.batch * heads;
-    let mut grads = AttentionGrads {
-        dq: vec![0f32; batch_heads * q_len * head_dim],
-        dk_per_head: vec![0f32; batch_heads * kv_len * head_dim],
-        dv_per_head: vec![0f32; batch_heads * kv_len * head_dim],
-    };
+    let mut dk_per_head = vec![0f32; batch_heads * kv_len * head_dim];
+    let mut dv_per_head = vec![0f32; batch_heads * kv_len * head_dim];
     if q_len == 0 {
-        return grads;
+        return AttentionGrads {
+            dq: Vec::new(),
+            dk_per_head,
+            dv_per_head,
+        };
     }
-    grads
-        .dq
-        .par_chunks_mut(q_len * head_dim)
-        .zip(grads.dk_per_head.par_chunks_mut(kv_len * head_dim))
-        .zip(grads.dv_per_head.par_chunks_mut(kv_len * head_dim))
-        .enumerate()
-        .for_each(|(batch_head, ((dq, dk), dv))| {
-            let (b, h) = (batch_head / heads, batch_head % heads);
-            let kv = h / group;
-            let valid = problem.valid_keys(b);
-            let lse = &lse[batch_head * q_len..(batch_head + 1) * q_len];
-            let block = QUERY_BLOCK.min(q_len);
-            let mut probs = vec![0f32; block * kv_len];
-            let mut d_scores = vec![0f32; block * kv_len];
-            let mut delta = vec![0f32; block];
-            for block_start in (0..q_len).step_by(QUERY_BLOCK) {
-                let rows = QUERY_BLOCK.min(q_len - block_start);
-                let keys = q_offset + block_start + rows;
-                let probs = &mut probs[..rows * keys];
-                let d_scores = &mut d_scores[..rows * keys];
-                let q_block = q.rows(b, h, block_start);
-                let d_out_block = d_out.rows(b, h, block_start);
-                matmul(
-                    rows,
-                    keys,
-                    head_dim,
-                    MatMut::new(probs.as_mut_ptr(), keys, 1),
-                    Accumulate::Overwrite,
-                    q_block,
-                    k.rows(b, kv, 0).t(),
-                    scale,
-                );
-                for (r, row) in probs.chunks_exact_mut(keys).enumerate() {
-                    let visible = q_offset + block_start + r + 1;
-                    probabilities_row(row, visible, valid, lse[block_start + r]);
-                }
-                // dV += Pᵀ · dO
-                matmul(
-                    keys,
-                    head_dim,
-                    rows,
-                    MatMut::new(dv.as_mut_ptr(), head_dim, 1),
-                    Accumulate::Add,
-                    MatRef::new(probs.as_ptr(), keys, 1).t(),
-                    d_out_block,
-                    1.0,
-                );
-                // dP = dO · Vᵀ
-                matmul(
-                    rows,
-                    keys,
-                    head_dim,
-                    MatMut::new(d_scores.as_mut_ptr(), keys, 1),
-                    Accumulate::Overwrite,
-                    d_out_block,
-                    v.rows(b, kv, 0).t(),
-                    1.0,
-                );
-                // δᵢ = Σ_d dOᵢ·Oᵢ equals Σ_j Pᵢⱼ·dPᵢⱼ, the softmax backward's row term.
-                let out_block = out.rows(b, h, block_start);
-                for (r, d) in delta[..rows].iter_mut().enumerate() {
-                    let o = std::slice::from_raw_parts(
-                        out_block.ptr.offset(r as isize * out_block.row_stride),
+    // Every query row of every (batch, head) gets its dQ block written (overwrite) below.
+    let dq = filled_vec(batch_heads * q_len * head_dim, |dq| {
+        dq.par_chunks_mut(q_len * head_dim)
+            .zip(dk_per_head.par_chunks_mut(kv_len * head_dim))
+            .zip(dv_per_head.par_chunks_mut(kv_len * head_dim))
+            .enumerate()
+            .for_each(|(batch_head, ((dq, dk), dv))| {
+                let (b, h) = (batch_head / heads, batch_head % heads);
+                let kv = h / group;
+                let valid = problem.valid_keys(b);
+                let lse = &lse[batch_head * q_len..(batch_head + 1) * q_len];
+                let block = QUERY_BLOCK.min(q_len);
+                let mut probs = vec![0f32; block * kv_len];
+                let mut d_scores = vec![0f32; block * kv_len];
+                let mut delta = vec![0f32; block];
+                for block_start in (0..q_len).step_by(QUERY_BLOCK) {
+                    let rows = QUERY_BLOCK.min(q_len - block_start);
+                    let keys = q_offset + block_start + rows;
+                    let probs = &mut probs[..rows * keys];
+                    let d_scores = &mut d_scores[..rows * keys];
+                    let q_block = q.rows(b, h, block_start);
+                    let d_out_block = d_out.rows(b, h, block_start);
+                    matmul(
+                        rows,
+                        keys,
                         head_dim,
+                        MatMut::new(probs.as_mut_ptr(), keys, 1),
+                        Accumulate::Overwrite,
+                        q_block,
+                        k.rows(b, kv, 0).t(),
+                        scale,
+                        Threads::Single,
                     );
-                    let g = std::slice::from_raw_parts(
-                        d_out_block.ptr.offset(r as isize * d_out_block.row_stride),
-                        head_dim,
-                    );
-                    *d = o.iter().zip(g).map(|(a, b)| a * b).sum();
-                }
-                // dS = P ∘ (dP − δ)
-                for ((ds_row, p_row), &d) in d_scores
-                    .chunks_exact_mut(keys)
-                    .zip(probs.chunks_exact(keys))
-                    .zip(&delta[..rows])
-                {
-                    for (ds, &p) in ds_row.iter_mut().zip(p_row) {
-                        *ds = p * (*ds - d);
+                    for (r, row) in probs.chunks_exact_mut(keys).enumerate() {
+                        let visible = q_offset + block_start + r + 1;
+                        probabilities_row(row, visible, valid, lse[block_start + r]);
                     }
+                    // dV += Pᵀ · dO
+                    matmul(
+                        keys,
+                        head_dim,
+                        rows,
+                        MatMut::new(dv.as_mut_ptr(), head_dim, 1),
+                        Accumulate::Add,
+                        MatRef::new(probs.as_ptr(), keys, 1).t(),
+                        d_out_block,
+                        1.0,
+                        Threads::Single,
+                    );
+                    // dP = dO · Vᵀ
+                    matmul(
+                        rows,
+                        keys,
+                        head_dim,
+                        MatMut::new(d_scores.as_mut_ptr(), keys, 1),
+                        Accumulate::Overwrite,
+                        d_out_block,
+                        v.rows(b, kv, 0).t(),
+                        1.0,
+                        Threads::Single,
+                    );
+                    // δᵢ = Σ_d dOᵢ·Oᵢ equals Σ_j Pᵢⱼ·dPᵢⱼ, the softmax backward's row term.
+                    let out_block = out.rows(b, h, block_start);
+                    for (r, d) in delta[..rows].iter_mut().enumerate() {
+                        let o = std::slice::from_raw_parts(
+                            out_block.ptr.offset(r as isize * out_block.row_stride),
+                            head_dim,
+                        );
+                        let g = std::slice::from_raw_parts(
+                            d_out_block.ptr.offset(r as isize * d_out_block.row_stride),
+                            head_dim,
+                        );
+                        *d = o.iter().zip(g).map(|(a, b)| a * b).sum();
+                    }
+                    // dS = P ∘ (dP − δ)
+                    vectorized(
+                        #[inline(always)]
+                        || {
+                            for ((ds_row, p_row), &d) in d_scores
+                                .chunks_exact_mut(keys)
+                                .zip(probs.chunks_exact(keys))
+                                .zip(&delta[..rows])
+                            {
+                                for (ds, &p) in ds_row.iter_mut().zip(p_row) {
+                                    *ds = p * (*ds - d);
+                                }
+                            }
+                        },
+                    );
+                    // dQ = scale · dS · K
+                    matmul(
+                        rows,
+                        head_dim,
+                        keys,
+                        MatMut::new(uninit_ptr(dq).add(block_start * head_dim), head_dim, 1),
+                        Accumulate::Overwrite,
+                        MatRef::new(d_scores.as_ptr(), keys, 1),
+                        k.rows(b, kv, 0),
+                        scale,
+                        Threads::Single,
+                    );
+                    // dK += scale · dSᵀ · Q
+                    matmul(
+                        keys,
+                        head_dim,
+                        rows,
+                        MatMut::new(dk.as_mut_ptr(), head_dim, 1),
+                        Accumulate::Add,
+                        MatRef::new(d_scores.as_ptr(), keys, 1).t(),
+                        q_block,
+                        scale,
+                        Threads::Single,
+                    );
                 }
-                // dQ = scale · dS · K
-                matmul(
-                    rows,
-                    head_dim,
-                    keys,
-                    MatMut::new(dq.as_mut_ptr().add(block_start * head_dim), head_dim, 1),
-                    Accumulate::Overwrite,
-                    MatRef::new(d_scores.as_ptr(), keys, 1),
-                    k.rows(b, kv, 0),
-                    scale,
-                );
-                // dK += scale · dSᵀ · Q
-                matmul(
-                    keys,
-                    head_dim,
-                    rows,
-                    MatMut::new(dk.as_mut_ptr(), head_dim, 1),
-                    Accumulate::Add,
-                    MatRef::new(d_scores.as_ptr(), keys, 1).t(),
-                    q_block,
-                    scale,
-                );
-            }
-        });
-    grads
+            });
+    });
+    AttentionGrads {
+        dq,
+        dk_per_head,
+        dv_per_head,
+    }
 }
 
 /// Validates `[batch, len, heads·head_dim]`-shaped projections and returns `(batch, len)`.
@@ -697,17 +721,18 @@ impl CustomOp3 for CachedAttentionOp {
         };
         let k = strided_view(k_storage, k_layout, self.name())?;
         let v = strided_view(v_storage, v_layout, self.name())?;
-        let mut out = vec![0f32; q.len()];
-        // SAFETY: shapes were checked by `check_cached`; `out` is local and sized for the output.
-        unsafe {
-            attention_forward(
-                &problem,
-                HeadsView::token_major(q.as_ptr(), q_len, heads, head_dim),
-                k,
-                v,
-                SharedMutPtr(out.as_mut_ptr()),
-            );
-        }
+        // SAFETY: shapes were checked by `check_cached`; the forward pass writes every output row.
+        let out = unsafe {
+            filled_vec(q.len(), |out| {
+                attention_forward(
+                    &problem,
+                    HeadsView::token_major(q.as_ptr(), q_len, heads, head_dim),
+                    k,
+                    v,
+                    SharedMutPtr(uninit_ptr(out)),
+                );
+            })
+        };
         Ok((
             CpuStorage::F32(out),
             Shape::from((batch, q_len, heads * head_dim)),
@@ -794,16 +819,19 @@ impl CustomOp3 for SelfAttentionOp {
         let len = self.len;
         let q_rot = self.rotate_to_head_major(q, heads);
         let k_rot = self.rotate_to_head_major(k, kv_heads);
-        let mut out = vec![0f32; q.len()];
-        // SAFETY: the views cover the buffers checked in `self_attention_fused`; `out` is local.
-        let lse = unsafe {
-            attention_forward(
-                &self.problem(),
-                HeadsView::head_major(q_rot.as_ptr(), len, heads, head_dim),
-                HeadsView::head_major(k_rot.as_ptr(), len, kv_heads, head_dim),
-                HeadsView::token_major(v.as_ptr(), len, kv_heads, head_dim),
-                SharedMutPtr(out.as_mut_ptr()),
-            )
+        let mut lse = Vec::new();
+        // SAFETY: the views cover the buffers checked in `self_attention_fused`; the forward pass
+        // writes every output row.
+        let out = unsafe {
+            filled_vec(q.len(), |out| {
+                lse = attention_forward(
+                    &self.problem(),
+                    HeadsView::head_major(q_rot.as_ptr(), len, heads, head_dim),
+                    HeadsView::head_major(k_rot.as_ptr(), len, kv_heads, head_dim),
+                    HeadsView::token_major(v.as_ptr(), len, kv_heads, head_dim),
+                    SharedMutPtr(uninit_ptr(out)),
+                )
+            })
         };
         if self.save_for_backward {
             // A fresh op is built per call, so the cell is always empty here.

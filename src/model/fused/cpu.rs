@@ -4,6 +4,7 @@
 
 use candle_core::backend::BackendStorage;
 use candle_core::{bail, CpuStorage, Layout, Result, Storage, Tensor};
+use std::mem::MaybeUninit;
 
 /// The `f32` elements a contiguous CPU tensor covers. The fused ops call `.contiguous()` on their
 /// inputs before applying a custom op, so a strided layout here is a bug in the caller.
@@ -79,6 +80,14 @@ pub(crate) struct SharedMutPtr(pub *mut f32);
 unsafe impl Send for SharedMutPtr {}
 unsafe impl Sync for SharedMutPtr {}
 
+impl SharedMutPtr {
+    /// The element `offset` places past the start. (A method, so that closures capture the
+    /// whole `Send` wrapper rather than its raw pointer field.)
+    pub fn at(self, offset: usize) -> *mut f32 {
+        self.0.wrapping_add(offset)
+    }
+}
+
 /// A strided matrix: element (r, c) lives at `ptr + r * row_stride + c * col_stride`.
 #[derive(Clone, Copy)]
 pub(crate) struct MatRef {
@@ -131,8 +140,15 @@ pub(crate) enum Accumulate {
     Add,
 }
 
-/// `dst[m×n] (=|+=) scale · lhs[m×k] · rhs[k×n]`, single-threaded: the kernels parallelise over
-/// batch × head themselves, so each product runs on one core.
+/// Whether one product may use rayon's threads (large products of the linear layers) or runs on
+/// the calling thread (attention, which parallelises over batch × head itself).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Threads {
+    Single,
+    Rayon,
+}
+
+/// `dst[m×n] (=|+=) scale · lhs[m×k] · rhs[k×n]`.
 ///
 /// # Safety
 /// Every pointer must address the full strided extent its dimensions imply, and `dst` must not
@@ -147,6 +163,7 @@ pub(crate) unsafe fn matmul(
     lhs: MatRef,
     rhs: MatRef,
     scale: f32,
+    threads: Threads,
 ) {
     if m == 0 || n == 0 {
         return;
@@ -180,10 +197,37 @@ pub(crate) unsafe fn matmul(
         false,
         false,
         false,
-        gemm::Parallelism::None,
+        match threads {
+            Threads::Single => gemm::Parallelism::None,
+            Threads::Rayon => gemm::Parallelism::Rayon(rayon::current_num_threads()),
+        },
     );
 }
 
 /// Row chunk used by the row-parallel kernels. Fixed (not derived from the thread count) so that
 /// reductions over chunks give bit-identical results on any number of threads.
 pub(crate) const ROWS_PER_TASK: usize = 16;
+
+/// A vector of `len` floats written by `fill` without first zero-filling it: most kernel outputs
+/// are overwritten entirely (a GEMM destination, an elementwise map), and the zero-fill was a
+/// measurable share of a training step.
+///
+/// # Safety
+/// `fill` must initialise every element of the slice it is given.
+pub(crate) unsafe fn filled_vec(
+    len: usize,
+    fill: impl FnOnce(&mut [MaybeUninit<f32>]),
+) -> Vec<f32> {
+    let mut buffer: Vec<MaybeUninit<f32>> = Vec::with_capacity(len);
+    // SAFETY: `MaybeUninit` needs no initialisation, and the capacity is `len`.
+    unsafe { buffer.set_len(len) };
+    fill(&mut buffer);
+    let mut buffer = std::mem::ManuallyDrop::new(buffer);
+    // SAFETY: the caller initialised every element; `MaybeUninit<f32>` and `f32` share layout.
+    unsafe { Vec::from_raw_parts(buffer.as_mut_ptr() as *mut f32, len, buffer.capacity()) }
+}
+
+/// A raw destination pointer into an uninitialised buffer, for a GEMM that overwrites it.
+pub(crate) fn uninit_ptr(buffer: &mut [MaybeUninit<f32>]) -> *mut f32 {
+    buffer.as_mut_ptr() as *mut f32
+}

@@ -13,7 +13,9 @@
 //! match its composed form) and the path on devices without a fused kernel: [`Kernels::Auto`]
 //! picks the fused kernel for f32 tensors on the CPU and the composed form everywhere else.
 //!
-//! Ops: [`rms_norm`](Kernels::rms_norm), [`swiglu`](Kernels::swiglu), RoPE (fused into attention
+//! Ops: [`linear`](Kernels::linear), [`rms_norm`](Kernels::rms_norm),
+//! [`swiglu_projection`](Kernels::swiglu_projection) (gate and up projections with SwiGLU),
+//! [`swiglu`](Kernels::swiglu), RoPE (fused into attention
 //! for training; standalone in [`crate::model::rope`]), causal grouped-query
 //! [`self_attention`](Kernels::self_attention) with RoPE and key masks, attention over a KV cache,
 //! and the vocabulary-sized [`token_log_probs`](Kernels::token_log_probs) and
@@ -22,8 +24,10 @@
 mod attention;
 pub(crate) mod cpu;
 mod fast_math;
+mod linear;
 mod rms_norm;
 mod swiglu;
+mod swiglu_projection;
 mod token_log_probs;
 
 #[cfg(test)]
@@ -33,8 +37,10 @@ pub use attention::{
     cached_attention_composed, cached_attention_fused, self_attention_composed,
     self_attention_fused, AttentionHeads,
 };
+pub use linear::{linear_composed, linear_fused};
 pub use rms_norm::{rms_norm_composed, rms_norm_fused};
 pub use swiglu::{swiglu_composed, swiglu_fused};
+pub use swiglu_projection::{swiglu_projection_composed, swiglu_projection_fused};
 pub use token_log_probs::{
     log_softmax_composed, log_softmax_fused, token_log_probs_composed, token_log_probs_fused,
 };
@@ -64,6 +70,24 @@ impl Kernels {
             rms_norm_fused(x, weight, eps)
         } else {
             rms_norm_composed(x, weight, eps)
+        }
+    }
+
+    /// `x · weightᵀ` for `x: [.., in]` and a `[out, in]` weight.
+    pub fn linear(self, x: &Tensor, weight: &Tensor) -> Result<Tensor> {
+        if self.fused_for(x) {
+            linear_fused(x, weight)
+        } else {
+            linear_composed(x, weight)
+        }
+    }
+
+    /// `silu(x · gateᵀ) · (x · upᵀ)`, the SwiGLU MLP's first half.
+    pub fn swiglu_projection(self, x: &Tensor, gate: &Tensor, up: &Tensor) -> Result<Tensor> {
+        if self.fused_for(x) {
+            swiglu_projection_fused(x, gate, up)
+        } else {
+            swiglu_projection_composed(x, gate, up)
         }
     }
 

@@ -5,7 +5,7 @@
 //! backward recomputes the per-row scale from `x` instead of saving it: one extra reduction over
 //! data that is already in cache, and nothing to keep alive between the passes.
 
-use super::cpu::{contiguous_f32, tensor_to_f32_vec, with_f32_slice, ROWS_PER_TASK};
+use super::cpu::{contiguous_f32, filled_vec, tensor_to_f32_vec, with_f32_slice, ROWS_PER_TASK};
 use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor, D};
 use rayon::prelude::*;
 
@@ -66,22 +66,26 @@ impl CustomOp2 for RmsNormOp {
         let x = contiguous_f32(x_storage, x_layout, self.name())?;
         let w = contiguous_f32(w_storage, w_layout, self.name())?;
         let hidden = w.len();
-        let mut out = vec![0f32; x.len()];
         let eps = self.eps;
         let chunk = ROWS_PER_TASK * hidden;
-        out.par_chunks_mut(chunk)
-            .zip(x.par_chunks(chunk))
-            .for_each(|(out_rows, x_rows)| {
-                for (out_row, x_row) in out_rows
-                    .chunks_exact_mut(hidden)
-                    .zip(x_rows.chunks_exact(hidden))
-                {
-                    let r = inv_rms(x_row, eps);
-                    for ((o, &xv), &wv) in out_row.iter_mut().zip(x_row).zip(w) {
-                        *o = xv * r * wv;
-                    }
-                }
-            });
+        // SAFETY: every row of every chunk is written.
+        let out = unsafe {
+            filled_vec(x.len(), |out| {
+                out.par_chunks_mut(chunk)
+                    .zip(x.par_chunks(chunk))
+                    .for_each(|(out_rows, x_rows)| {
+                        for (out_row, x_row) in out_rows
+                            .chunks_exact_mut(hidden)
+                            .zip(x_rows.chunks_exact(hidden))
+                        {
+                            let r = inv_rms(x_row, eps);
+                            for ((o, &xv), &wv) in out_row.iter_mut().zip(x_row).zip(w) {
+                                o.write(xv * r * wv);
+                            }
+                        }
+                    })
+            })
+        };
         Ok((CpuStorage::F32(out), x_layout.shape().clone()))
     }
 
@@ -102,37 +106,42 @@ impl CustomOp2 for RmsNormOp {
         let grad = grad.contiguous()?;
         let (dx, dw) = with_f32_slice(x, self.name(), |x| {
             with_f32_slice(&grad, self.name(), |g| {
-                let mut dx = vec![0f32; x.len()];
+                let mut partial_dw: Vec<Vec<f32>> = Vec::new();
                 // One partial weight gradient per fixed row chunk, summed in chunk order below, so
                 // the result does not depend on how rayon scheduled the chunks.
-                let partial_dw: Vec<Vec<f32>> = dx
-                    .par_chunks_mut(chunk)
-                    .zip(x.par_chunks(chunk))
-                    .zip(g.par_chunks(chunk))
-                    .map(|((dx_rows, x_rows), g_rows)| {
-                        let mut dw = vec![0f32; hidden];
-                        for ((dx_row, x_row), g_row) in dx_rows
-                            .chunks_exact_mut(hidden)
-                            .zip(x_rows.chunks_exact(hidden))
-                            .zip(g_rows.chunks_exact(hidden))
-                        {
-                            let r = inv_rms(x_row, eps);
-                            // dot = Σ g·w·x̂ / n, with x̂ = x·r.
-                            let mut dot = 0f32;
-                            for i in 0..hidden {
-                                let x_hat = x_row[i] * r;
-                                dot += g_row[i] * w[i] * x_hat;
-                                dw[i] += g_row[i] * x_hat;
-                            }
-                            let dot = dot / hidden as f32;
-                            for i in 0..hidden {
-                                let x_hat = x_row[i] * r;
-                                dx_row[i] = r * (g_row[i] * w[i] - x_hat * dot);
-                            }
-                        }
-                        dw
+                // SAFETY: every row of every chunk of `dx` is written.
+                let dx = unsafe {
+                    filled_vec(x.len(), |dx| {
+                        partial_dw = dx
+                            .par_chunks_mut(chunk)
+                            .zip(x.par_chunks(chunk))
+                            .zip(g.par_chunks(chunk))
+                            .map(|((dx_rows, x_rows), g_rows)| {
+                                let mut dw = vec![0f32; hidden];
+                                for ((dx_row, x_row), g_row) in dx_rows
+                                    .chunks_exact_mut(hidden)
+                                    .zip(x_rows.chunks_exact(hidden))
+                                    .zip(g_rows.chunks_exact(hidden))
+                                {
+                                    let r = inv_rms(x_row, eps);
+                                    // dot = Σ g·w·x̂ / n, with x̂ = x·r.
+                                    let mut dot = 0f32;
+                                    for i in 0..hidden {
+                                        let x_hat = x_row[i] * r;
+                                        dot += g_row[i] * w[i] * x_hat;
+                                        dw[i] += g_row[i] * x_hat;
+                                    }
+                                    let dot = dot / hidden as f32;
+                                    for i in 0..hidden {
+                                        let x_hat = x_row[i] * r;
+                                        dx_row[i].write(r * (g_row[i] * w[i] - x_hat * dot));
+                                    }
+                                }
+                                dw
+                            })
+                            .collect();
                     })
-                    .collect();
+                };
                 let mut dw = vec![0f32; hidden];
                 for partial in &partial_dw {
                     for (acc, &v) in dw.iter_mut().zip(partial) {

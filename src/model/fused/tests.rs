@@ -333,3 +333,43 @@ fn fused_ops_give_bit_identical_results_across_thread_counts() {
     };
     assert_eq!(run(1), run(3));
 }
+
+#[test]
+fn linear_matches_composed() {
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let x = random(&mut rng, (2, 5, 12));
+    let w = random(&mut rng, (7, 12));
+    assert_fused_matches_composed(
+        "linear",
+        &[x, w],
+        |t| linear_fused(&t[0], &t[1]),
+        |t| linear_composed(&t[0], &t[1]),
+        1e-5,
+    );
+}
+
+#[test]
+fn swiglu_projection_matches_composed() {
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let x = random(&mut rng, (3, 4, 16));
+    let gate = random(&mut rng, (40, 16));
+    let up = random(&mut rng, (40, 16));
+    assert_fused_matches_composed(
+        "swiglu_projection",
+        &[x, gate, up],
+        |t| swiglu_projection_fused(&t[0], &t[1], &t[2]),
+        |t| swiglu_projection_composed(&t[0], &t[1], &t[2]),
+        1e-5,
+    );
+}
+
+#[test]
+fn linear_over_few_rows_splits_features_and_matches_composed() {
+    let mut rng = ChaCha8Rng::seed_from_u64(10);
+    // Few rows and more output features than one task takes: the feature-split path.
+    let x = random(&mut rng, (1, 3, 20));
+    let w = random(&mut rng, (600, 20));
+    let fused = linear_fused(&x, &w).unwrap();
+    let composed = linear_composed(&x, &w).unwrap();
+    assert!(max_rel_diff(&fused, &composed) < 1e-5);
+}

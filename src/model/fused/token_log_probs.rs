@@ -8,8 +8,8 @@
 //! largest tensor of the step. These kernels make two passes forward (max, then sum of exp) and one
 //! backward, keeping only one log-sum-exp per row between the passes.
 
-use super::cpu::{contiguous_f32, contiguous_u32, with_f32_slice, ROWS_PER_TASK};
-use super::fast_math::exp;
+use super::cpu::{contiguous_f32, contiguous_u32, filled_vec, with_f32_slice, ROWS_PER_TASK};
+use super::fast_math::{exp, vectorized};
 use candle_core::{
     bail, CpuStorage, CustomOp1, CustomOp2, DType, Layout, Result, Shape, Tensor, D,
 };
@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use std::sync::OnceLock;
 
 /// `log Σ exp(row)`, stable.
-#[inline]
+#[inline(always)]
 fn log_sum_exp(row: &[f32]) -> f32 {
     let mut max = f32::NEG_INFINITY;
     for &v in row {
@@ -104,7 +104,12 @@ impl CustomOp2 for TokenLogProbsOp {
         let lse: Vec<f32> = logits
             .par_chunks(vocab)
             .with_min_len(ROWS_PER_TASK)
-            .map(log_sum_exp)
+            .map(|row| {
+                vectorized(
+                    #[inline(always)]
+                    || log_sum_exp(row),
+                )
+            })
             .collect();
         let out: Vec<f32> = lse
             .iter()
@@ -130,19 +135,29 @@ impl CustomOp2 for TokenLogProbsOp {
         let targets = targets.flatten_all()?.to_vec1::<u32>()?;
         let d_logits = with_f32_slice(logits, self.name(), |logits| {
             with_f32_slice(grad, self.name(), |g| {
-                let mut d = vec![0f32; logits.len()];
-                d.par_chunks_mut(vocab)
-                    .zip(logits.par_chunks(vocab))
-                    .enumerate()
-                    .with_min_len(ROWS_PER_TASK)
-                    .for_each(|(row, (d_row, l_row))| {
-                        // d log p(t) / d logit_v = 1{v = t} − softmax_v
-                        let (g, lse) = (g[row], lse[row]);
-                        for (dv, &l) in d_row.iter_mut().zip(l_row) {
-                            *dv = -g * exp(l - lse);
-                        }
-                        d_row[targets[row] as usize] += g;
-                    });
+                // SAFETY: every row is written in full before its target entry is adjusted.
+                let d = unsafe {
+                    filled_vec(logits.len(), |d| {
+                        d.par_chunks_mut(vocab)
+                            .zip(logits.par_chunks(vocab))
+                            .enumerate()
+                            .with_min_len(ROWS_PER_TASK)
+                            .for_each(|(row, (d_row, l_row))| {
+                                // d log p(t) / d logit_v = 1{v = t} − softmax_v
+                                let (g, lse) = (g[row], lse[row]);
+                                vectorized(
+                                    #[inline(always)]
+                                    || {
+                                        for (dv, &l) in d_row.iter_mut().zip(l_row) {
+                                            dv.write(-g * exp(l - lse));
+                                        }
+                                    },
+                                );
+                                let target = targets[row] as usize;
+                                d_row[target].write(g * (1.0 - exp(l_row[target] - lse)));
+                            })
+                    })
+                };
                 Ok(d)
             })
         })?;
