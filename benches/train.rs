@@ -3,10 +3,12 @@
 //! plus the step's two halves measured apart (forward+backward, and clip+AdamW) so the report can
 //! say where the time goes.
 //!
-//! Run: `cargo bench --bench train -- --warm-up-time 1 --measurement-time 5`
+//! Run: `cargo bench --bench train -- --warm-up-time 1 --measurement-time 5`. The process runs
+//! under [`configure_cpu_runtime`](tulu::model::cpu_runtime::configure_cpu_runtime), as `tulu`
+//! should; criterion reports tokens per second as "elem/s".
 
 use candle_core::{Device, Tensor};
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tulu::model::config::LlamaConfig;
@@ -162,4 +164,10 @@ fn bench_training(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench_training);
-criterion_main!(benches);
+
+fn main() {
+    // SAFETY: first thing in main, before criterion or candle start any thread.
+    unsafe { tulu::model::cpu_runtime::configure_cpu_runtime() };
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
