@@ -30,6 +30,33 @@ pub enum PreferenceLoss {
 }
 
 impl PreferenceLoss {
+    /// The loss a recipe names (`"dpo"`, `"dpo_norm"`, `"simpo"`) with its β, and SimPO's γ
+    /// (required for `simpo`, rejected for the others).
+    pub fn from_name(name: &str, beta: f64, gamma: Option<f64>) -> TrainResult<Self> {
+        let loss = match (name, gamma) {
+            ("dpo", None) => Self::Dpo { beta },
+            ("dpo_norm", None) => Self::DpoNorm { beta },
+            ("simpo", Some(gamma)) => Self::Simpo { beta, gamma },
+            ("simpo", None) => {
+                return Err(TrainError::InvalidConfig(
+                    "simpo needs gamma, its target reward margin (e.g. 0.5)".into(),
+                ))
+            }
+            ("dpo" | "dpo_norm", Some(_)) => {
+                return Err(TrainError::InvalidConfig(format!(
+                    "gamma is a simpo setting; {name} takes only beta"
+                )))
+            }
+            (other, _) => {
+                return Err(TrainError::InvalidConfig(format!(
+                    "unknown preference loss `{other}`; expected `dpo`, `dpo_norm` or `simpo`"
+                )))
+            }
+        };
+        loss.validate()?;
+        Ok(loss)
+    }
+
     fn beta(self) -> f64 {
         match self {
             Self::Dpo { beta } | Self::DpoNorm { beta } | Self::Simpo { beta, .. } => beta,

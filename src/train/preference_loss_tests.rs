@@ -216,3 +216,25 @@ fn inconsistent_inputs_are_errors() {
     };
     assert!(preference_loss(dpo, &seq(&c, &[1, 1]), &seq(&r, &[1, 1]), Some(&nan_ref)).is_err());
 }
+
+#[test]
+fn losses_are_named_as_in_recipes() {
+    assert_eq!(
+        PreferenceLoss::from_name("dpo_norm", 5.0, None).unwrap(),
+        PreferenceLoss::DpoNorm { beta: 5.0 }
+    );
+    assert_eq!(
+        PreferenceLoss::from_name("simpo", 2.0, Some(0.5)).unwrap(),
+        PreferenceLoss::Simpo {
+            beta: 2.0,
+            gamma: 0.5
+        }
+    );
+    assert!(PreferenceLoss::from_name("simpo", 2.0, None).is_err());
+    assert!(PreferenceLoss::from_name("dpo", 0.1, Some(1.0)).is_err());
+    assert!(PreferenceLoss::from_name("dpo", -0.1, None).is_err());
+    let e = PreferenceLoss::from_name("ipo", 0.1, None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("dpo_norm"), "{e}");
+}
