@@ -340,7 +340,7 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report.to_json())?);
     }
-    if !args.quiet {
+    if !args.quiet || report.count(Status::Failed) > 0 {
         eprintln!("{}", report.summary(Some(started.elapsed())));
     }
     let failed = report.count(Status::Failed) > 0 || cancel.load(Ordering::Relaxed);
@@ -529,6 +529,22 @@ fn cmd_gc(args: GcArgs) -> Result<ExitCode> {
         }
     }
     let report = cache.gc(&roots, args.dry_run)?;
+    // Materialized model directories (hard links into the blob store) go with their artifact.
+    let mut stale_models = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(cache_dir.join("models")) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let keep = name.parse::<Hash>().is_ok_and(|h| roots.contains(&h));
+            if !keep {
+                stale_models.push(entry.path());
+            }
+        }
+    }
+    if !args.dry_run {
+        for dir in &stale_models {
+            std::fs::remove_dir_all(dir).with_context(|| format!("cannot remove {}", dir.display()))?;
+        }
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -549,6 +565,9 @@ fn cmd_gc(args: GcArgs) -> Result<ExitCode> {
                 blob.hash.short(),
                 human_bytes(blob.size)
             );
+        }
+        for dir in &stale_models {
+            println!("{verb} {}", dir.display());
         }
         println!(
             "{verb} {} objects ({}) and {} records; kept {} objects ({}) that {} lockfile(s) and the last {} run(s) use",

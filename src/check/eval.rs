@@ -1231,7 +1231,7 @@ impl Checker {
     fn resolve_file(&mut self, path: &str, base: &Path, span: Span) -> Value {
         match resolve_path(path, base) {
             Ok(abs) => {
-                if abs.is_file() {
+                if abs.is_file() || abs.is_dir() {
                     Value::File {
                         path: abs,
                         display: path.to_string(),

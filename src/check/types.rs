@@ -60,8 +60,9 @@ pub enum Type {
     Dataset(Option<Schema>),
     Model,
     Report,
-    /// A file the op reads, written as a path relative to the recipe (or `asset:<package>/<path>`
-    /// for a fetched asset). Its content, not its path, goes into the cache key.
+    /// A file (or directory) the op reads, written as a path relative to the recipe (or
+    /// `asset:<package>/<path>` for a fetched asset). Its content, not its path, goes into the
+    /// cache key; a directory's content is every file in it, by relative path.
     File,
     /// A value built by a constructor such as `llama(…)`, `grpo(…)` or `verifier.math`; the
     /// string names its kind (`Arch`, `Algo`, `Verifier`, `Schedule`, …).

@@ -16,6 +16,7 @@ use crate::ops::{Input, Output};
 
 pub const ROWS_FILE: &str = "rows.jsonl";
 pub const REPORT_FILE: &str = "report.json";
+const COMPLETE_MARKER: &str = ".complete";
 
 /// Why an input could not be loaded.
 #[derive(Debug)]
@@ -177,20 +178,45 @@ impl<'c> ArtifactStore<'c> {
         Ok(ds)
     }
 
-    /// A model directory, materialized once under `.tulu/models/<hash>` and reused.
+    /// A model directory, materialized once under `.tulu/models/<hash>` and reused. Built in a
+    /// temporary directory and renamed into place, so parallel readers of one model never see a
+    /// half-written directory.
     pub fn model_dir(&self, hash: Hash) -> Result<PathBuf, LoadError> {
-        let dir = self.cache.dir().join("models").join(hash.to_hex());
-        let done = dir.join(".complete");
-        if done.exists() {
+        let models = self.cache.dir().join("models");
+        let dir = models.join(hash.to_hex());
+        if dir.join(COMPLETE_MARKER).exists() {
             return Ok(dir);
         }
-        let _ = std::fs::remove_dir_all(&dir);
-        self.cache
-            .blobs()
-            .materialize(hash, &dir)
-            .map_err(|e| self.damaged(hash, e))?;
-        std::fs::write(&done, hash.to_hex()).map_err(|e| LoadError::Other(e.into()))?;
-        Ok(dir)
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let staging = models.join(format!(
+            ".{}-{}-{}",
+            hash.short(),
+            std::process::id(),
+            COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&staging);
+        std::fs::create_dir_all(&models).map_err(|e| LoadError::Other(e.into()))?;
+        if let Err(e) = self.cache.blobs().materialize(hash, &staging) {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(self.damaged(hash, e));
+        }
+        std::fs::write(staging.join(COMPLETE_MARKER), hash.to_hex()).map_err(|e| LoadError::Other(e.into()))?;
+        if dir.exists() && !dir.join(COMPLETE_MARKER).exists() {
+            // Left by an older, interrupted materialization.
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        match std::fs::rename(&staging, &dir) {
+            Ok(()) => Ok(dir),
+            Err(_) if dir.join(COMPLETE_MARKER).exists() => {
+                // Another reader finished first; its copy is identical.
+                let _ = std::fs::remove_dir_all(&staging);
+                Ok(dir)
+            }
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&staging);
+                Err(LoadError::Other(anyhow::anyhow!("cannot place the model at {}: {e}", dir.display())))
+            }
+        }
     }
 
     pub fn report(&self, hash: Hash) -> Result<Arc<Json>, LoadError> {

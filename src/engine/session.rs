@@ -105,14 +105,46 @@ impl<'a> Session<'a> {
                     if self.file_hashes.contains_key(path) {
                         continue;
                     }
-                    let hash = self.cache().hash_file_cached(path).map_err(|e| {
-                        anyhow::anyhow!("cannot read `{display}` (used by `{}`): {e}", node.name)
+                    let hash = self.hash_path(path).map_err(|e| {
+                        anyhow::anyhow!("cannot read `{display}` (used by `{}`): {e:#}", node.name)
                     })?;
                     self.file_hashes.insert(path.clone(), hash);
                 }
             }
         }
         Ok(())
+    }
+
+    /// A file's content hash; for a directory, the hash of its files' relative paths and
+    /// content hashes, in path order.
+    fn hash_path(&self, path: &Path) -> anyhow::Result<Hash> {
+        if !path.is_dir() {
+            return Ok(self.cache().hash_file_cached(path)?);
+        }
+        let mut files = Vec::new();
+        let mut stack = vec![path.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir)? {
+                let entry = entry?;
+                let kind = entry.file_type()?;
+                if kind.is_dir() {
+                    stack.push(entry.path());
+                } else if kind.is_file() {
+                    files.push(entry.path());
+                }
+            }
+        }
+        files.sort();
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(b"tulu/dir/v1");
+        for file in files {
+            let rel = file.strip_prefix(path).unwrap_or(&file).to_string_lossy().into_owned();
+            let hash = self.cache().hash_file_cached(&file)?;
+            hasher.update(&(rel.len() as u64).to_le_bytes());
+            hasher.update(rel.as_bytes());
+            hasher.update(hash.to_hex().as_bytes());
+        }
+        Ok(Hash::from(hasher.finalize()))
     }
 
     pub fn file_hash(&self, path: &Path) -> Option<Hash> {

@@ -7,12 +7,23 @@
 pub mod call;
 pub mod combine;
 pub mod context;
+pub mod ctors;
 pub mod export;
 pub mod filter;
+pub mod generate_op;
+pub mod generation;
 pub mod load;
+pub mod model_bundle;
+pub mod model_source;
 pub mod output;
+pub mod pretrain;
 pub mod registry;
+pub mod render;
 pub mod sample;
+pub mod sft;
+pub mod synth;
+pub mod train_observer;
+pub mod training_params;
 
 pub use call::{Input, OpCall};
 pub use context::{OpContext, Progress};

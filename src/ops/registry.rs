@@ -19,8 +19,15 @@ impl Registry {
             Box::new(super::combine::Concat::new()),
             Box::new(super::combine::Mix::new()),
             Box::new(super::export::Export::new()),
+            Box::new(super::synth::Arithmetic::new()),
+            Box::new(super::render::Render::new()),
+            Box::new(super::model_source::ModelSource::new()),
+            Box::new(super::pretrain::Pretrain::new()),
+            Box::new(super::sft::Sft::new()),
+            Box::new(super::generate_op::Generate::new()),
         ];
-        let ctors = Vec::new();
+        let mut ctors = Vec::new();
+        ctors.extend(super::ctors::signatures());
         Registry { ops, ctors }
     }
 
