@@ -93,6 +93,7 @@ impl RunProgress {
                 total: 0,
                 done: 0,
                 unit: String::new(),
+                message: String::new(),
                 started: Instant::now(),
                 last_line: Instant::now(),
             }),
@@ -121,6 +122,7 @@ struct LineState {
     total: u64,
     done: u64,
     unit: String,
+    message: String,
     started: Instant,
     last_line: Instant,
 }
@@ -136,7 +138,7 @@ pub struct NodeProgress {
 const LINE_EVERY: Duration = Duration::from_secs(10);
 
 impl NodeProgress {
-    fn maybe_line(&self, extra: &str) {
+    fn maybe_line(&self) {
         if self.mode != ProgressMode::Lines {
             return;
         }
@@ -145,6 +147,7 @@ impl NodeProgress {
             return;
         }
         s.last_line = Instant::now();
+        let extra = s.message.clone();
         let rate = s.done as f64 / s.started.elapsed().as_secs_f64().max(1e-9);
         if s.total > 0 {
             eprintln!(
@@ -185,13 +188,16 @@ impl Progress for NodeProgress {
         if let Some(bar) = &self.bar {
             bar.inc(delta);
         }
-        self.maybe_line("");
+        self.maybe_line();
     }
 
     fn message(&self, text: &str) {
         if let Some(bar) = &self.bar {
             bar.set_message(text.to_string());
         }
-        self.maybe_line(text);
+        if let Ok(mut s) = self.state.lock() {
+            s.message = text.to_string();
+        }
+        self.maybe_line();
     }
 }

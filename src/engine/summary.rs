@@ -117,12 +117,63 @@ pub fn render(store: &ArtifactStore, hash: Hash, manifest: &Manifest) -> anyhow:
                     entry.hash.short()
                 )?;
             }
-            if !meta.is_empty() {
-                writeln!(out, "\n{}", serde_json::to_string_pretty(&manifest.meta)?)?;
+            let mut rest = meta.clone();
+            if let Some(Json::Object(training)) = rest.remove("training") {
+                write_training(&mut out, &training)?;
+            }
+            if !rest.is_empty() {
+                writeln!(out, "\n{}", serde_json::to_string_pretty(&Json::Object(rest))?)?;
             }
         }
     }
     Ok(out.trim_end().to_string())
+}
+
+/// A model's training record: the settings it reports, and the loss curve as a sparkline.
+fn write_training(out: &mut String, training: &serde_json::Map<String, Json>) -> std::fmt::Result {
+    let kind = training.get("kind").and_then(Json::as_str).unwrap_or("training");
+    writeln!(out, "\n{kind}:")?;
+    for (key, value) in training {
+        if matches!(key.as_str(), "kind" | "loss_curve" | "summary") {
+            continue;
+        }
+        writeln!(out, "  {key}: {value}")?;
+    }
+    let losses: Vec<f64> = training
+        .get("loss_curve")
+        .and_then(Json::as_array)
+        .map(|c| c.iter().filter_map(|p| p.get("loss").and_then(Json::as_f64)).collect())
+        .unwrap_or_default();
+    if let (Some(first), Some(last)) = (losses.first(), losses.last()) {
+        let steps = training
+            .get("summary")
+            .and_then(|s| s.get("steps"))
+            .and_then(Json::as_u64)
+            .unwrap_or(losses.len() as u64);
+        writeln!(out, "  loss: {first:.4} → {last:.4} over {steps} steps")?;
+        writeln!(out, "  {}", sparkline(&losses, 60))?;
+    }
+    Ok(())
+}
+
+/// `▇▆▅▃▂▁`: values resampled to at most `width` columns.
+fn sparkline(values: &[f64], width: usize) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.is_empty() {
+        return String::new();
+    }
+    let (lo, hi) = finite.iter().fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
+    let columns = width.min(finite.len()).max(1);
+    (0..columns)
+        .map(|c| {
+            let start = c * finite.len() / columns;
+            let end = ((c + 1) * finite.len() / columns).max(start + 1);
+            let mean = finite[start..end].iter().sum::<f64>() / (end - start) as f64;
+            let t = if hi > lo { (mean - lo) / (hi - lo) } else { 0.0 };
+            BARS[((t * 7.0).round() as usize).min(7)]
+        })
+        .collect()
 }
 
 fn indent(text: &str) -> String {
