@@ -486,10 +486,21 @@ fn cmd_cat(args: CatArgs) -> Result<ExitCode> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let manifest = session.store.manifest(output).map_err(|e| anyhow!("{e}"))?;
     if args.summary || manifest.kind != "dataset" {
+        let context = tulu::engine::summary::NodeContext {
+            params: &node.params,
+            input_names: node
+                .inputs
+                .iter()
+                .map(|input| match input {
+                    tulu::check::PlanInput::Node(id) => plan.node(*id).name.clone(),
+                    tulu::check::PlanInput::File { display, .. } => display.clone(),
+                })
+                .collect(),
+        };
         writeln!(
             out,
             "{}",
-            tulu::engine::summary::render(&session.store, output, &manifest)?
+            tulu::engine::summary::render(&session.store, output, &manifest, &context)?
         )?;
         return Ok(ExitCode::SUCCESS);
     }

@@ -11,7 +11,27 @@ use crate::cache::{Hash, Manifest};
 
 const REPORT_MARKDOWN: &str = "report.md";
 
-pub fn render(store: &ArtifactStore, hash: Hash, manifest: &Manifest) -> anyhow::Result<String> {
+/// The node whose artifact is shown: its params, and the names of the plan nodes its inputs
+/// come from (a report that compares models labels them with their binding names).
+pub struct NodeContext<'a> {
+    pub params: &'a Json,
+    pub input_names: Vec<String>,
+}
+
+impl NodeContext<'_> {
+    /// The binding name of the artifact an `{"$input": i}` param value refers to.
+    fn name_of(&self, reference: &Json) -> Option<String> {
+        let i = reference.get("$input")?.as_u64()? as usize;
+        self.input_names.get(i).cloned()
+    }
+}
+
+pub fn render(
+    store: &ArtifactStore,
+    hash: Hash,
+    manifest: &Manifest,
+    node: &NodeContext,
+) -> anyhow::Result<String> {
     let mut out = String::new();
     let meta = manifest.meta.as_object().cloned().unwrap_or_default();
     match manifest.kind.as_str() {
@@ -83,6 +103,24 @@ pub fn render(store: &ArtifactStore, hash: Hash, manifest: &Manifest) -> anyhow:
                     indent(&serde_json::to_string_pretty(value)?)
                 )?;
             }
+        }
+        "report" if meta.get("format").and_then(Json::as_str) == Some("eval") => {
+            let bytes = store
+                .cache()
+                .blobs()
+                .manifest_file_bytes(hash, manifest, "report.json")?;
+            let report: Json = serde_json::from_slice(&bytes)?;
+            let models = node.params.get("models").and_then(Json::as_array);
+            let count = report.get("models").and_then(Json::as_u64).unwrap_or(0) as usize;
+            let names: Vec<String> = (0..count)
+                .map(|m| {
+                    models
+                        .and_then(|list| list.get(m))
+                        .and_then(|r| node.name_of(r))
+                        .unwrap_or_else(|| format!("model #{m}"))
+                })
+                .collect();
+            out.push_str(&crate::ops::eval_report::render_eval_markdown(&report, &names));
         }
         "report" => {
             if manifest.file(REPORT_MARKDOWN).is_some() {

@@ -8,6 +8,7 @@ pub mod call;
 pub mod combine;
 pub mod context;
 pub mod ctors;
+pub mod eval_report;
 pub mod export;
 pub mod filter;
 pub mod generate_op;
