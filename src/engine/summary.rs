@@ -73,8 +73,14 @@ pub fn render(store: &ArtifactStore, hash: Hash, manifest: &Manifest) -> anyhow:
                     )?;
                 }
             }
+            if let Some(score) = meta.get("score") {
+                render_score(&mut out, score)?;
+            }
             for (key, value) in &meta {
-                if matches!(key.as_str(), "schema" | "rows" | "sources" | "mix") {
+                if matches!(
+                    key.as_str(),
+                    "schema" | "rows" | "sources" | "mix" | "score"
+                ) {
                     continue;
                 }
                 writeln!(
@@ -123,6 +129,82 @@ pub fn render(store: &ArtifactStore, hash: Hash, manifest: &Manifest) -> anyhow:
         }
     }
     Ok(out.trim_end().to_string())
+}
+
+/// The accuracy `score` recorded: overall, per task, and IFEval's four numbers.
+fn render_score(out: &mut String, score: &Json) -> std::fmt::Result {
+    let count = |v: &Json, key: &str| v.get(key).and_then(Json::as_u64).unwrap_or(0);
+    let percent = |v: Option<&Json>| match v.and_then(Json::as_f64) {
+        Some(x) => format!("{:.1}%", 100.0 * x),
+        None => "-".to_string(),
+    };
+    let verifier = score.get("verifier").and_then(Json::as_str).unwrap_or("?");
+    writeln!(out, "\nscore (verifier {verifier}):")?;
+    writeln!(
+        out,
+        "  {:<10} {:>8} {:>8} {:>9}",
+        "task", "rows", "correct", "accuracy"
+    )?;
+    let mut line = |name: &str, v: &Json| {
+        writeln!(
+            out,
+            "  {:<10} {:>8} {:>8} {:>9}",
+            name,
+            count(v, "rows"),
+            count(v, "correct"),
+            percent(v.get("accuracy"))
+        )
+    };
+    if let Some(Json::Object(per_task)) = score.get("per_task") {
+        if per_task.len() > 1 {
+            for (task, v) in per_task {
+                line(task, v)?;
+            }
+        }
+    }
+    line("all", score)?;
+    if let Some(ifeval) = score.get("ifeval") {
+        writeln!(out, "\n  IFEval        {:>8} {:>8}", "strict", "loose")?;
+        for (level, strict, loose) in [
+            (
+                "prompt",
+                "prompt_level_strict_acc",
+                "prompt_level_loose_acc",
+            ),
+            (
+                "instruction",
+                "inst_level_strict_acc",
+                "inst_level_loose_acc",
+            ),
+        ] {
+            writeln!(
+                out,
+                "  {level:<13} {:>8} {:>8}",
+                percent(ifeval.get(strict)),
+                percent(ifeval.get(loose))
+            )?;
+        }
+        writeln!(
+            out,
+            "  {} prompts, {} instructions checked",
+            count(ifeval, "prompts"),
+            count(ifeval, "instructions")
+        )?;
+        if let Some(Json::Object(unsupported)) = ifeval.get("unsupported") {
+            if !unsupported.is_empty() {
+                let total: u64 = unsupported.values().filter_map(Json::as_u64).sum();
+                let ids: Vec<&str> = unsupported.keys().map(String::as_str).collect();
+                writeln!(
+                    out,
+                    "  {total} instructions could not be checked: {}\n  the {} prompts holding \
+                     them are left out of the prompt-level accuracy and count as incorrect above",
+                    ids.join(", "),
+                    count(ifeval, "prompts_not_fully_checked")
+                )?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn indent(text: &str) -> String {

@@ -13,6 +13,8 @@ pub mod load;
 pub mod output;
 pub mod registry;
 pub mod sample;
+pub mod score;
+pub mod verifier_ctors;
 
 pub use call::{Input, OpCall};
 pub use context::{OpContext, Progress};

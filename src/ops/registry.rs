@@ -19,8 +19,10 @@ impl Registry {
             Box::new(super::combine::Concat::new()),
             Box::new(super::combine::Mix::new()),
             Box::new(super::export::Export::new()),
+            Box::new(super::score::Score::new()),
         ];
-        let ctors = Vec::new();
+        let mut ctors = Vec::new();
+        ctors.extend(super::verifier_ctors::signatures());
         Registry { ops, ctors }
     }
 
