@@ -553,7 +553,8 @@ fn cmd_gc(args: GcArgs) -> Result<ExitCode> {
     }
     if !args.dry_run {
         for dir in &stale_models {
-            std::fs::remove_dir_all(dir).with_context(|| format!("cannot remove {}", dir.display()))?;
+            std::fs::remove_dir_all(dir)
+                .with_context(|| format!("cannot remove {}", dir.display()))?;
         }
     }
     if args.json {

@@ -29,20 +29,31 @@ fn smollm2_names_the_capital_of_france() {
         .args(["run", "recipe.tulu", "-q"])
         .output()
         .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let cat = Command::new(env!("CARGO_BIN_EXE_tulu"))
         .current_dir(dir.path())
         .args(["cat", "recipe.tulu", "answers"])
         .output()
         .unwrap();
-    assert!(cat.status.success(), "{}", String::from_utf8_lossy(&cat.stderr));
+    assert!(
+        cat.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cat.stderr)
+    );
     let row: serde_json::Value = serde_json::from_slice(&cat.stdout).unwrap();
     let reply = row["messages"].as_array().unwrap().last().unwrap()["content"]
         .as_str()
         .unwrap()
         .to_string();
     assert!(reply.contains("Paris"), "SmolLM2 replied: {reply}");
-    assert_eq!(row["finish_reason"], "stop", "the reply should end at the end-of-turn token");
+    assert_eq!(
+        row["finish_reason"], "stop",
+        "the reply should end at the end-of-turn token"
+    );
     // The model in the cache is a Hugging Face directory.
     let summary = Command::new(env!("CARGO_BIN_EXE_tulu"))
         .current_dir(dir.path())
@@ -50,7 +61,12 @@ fn smollm2_names_the_capital_of_france() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&summary.stdout);
-    for file in ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"] {
+    for file in [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+    ] {
         assert!(text.contains(file), "{text}");
     }
 }

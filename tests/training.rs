@@ -24,13 +24,22 @@ fn run(dir: &std::path::Path) -> BTreeMap<String, String> {
         .args(["run", "recipe.tulu", "--json", "-q"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     json["nodes"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|n| (n["name"].as_str().unwrap().to_string(), n["output_hash"].as_str().unwrap().to_string()))
+        .map(|n| {
+            (
+                n["name"].as_str().unwrap().to_string(),
+                n["output_hash"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -62,5 +71,8 @@ fn training_and_generation_reproduce_bit_for_bit_from_an_empty_cache() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(rows.len(), 8, "two samples for each of four prompts");
-    assert!(rows.iter().all(|r| r["ground_truth"].is_string()), "prompt fields are kept for scoring");
+    assert!(
+        rows.iter().all(|r| r["ground_truth"].is_string()),
+        "prompt fields are kept for scoring"
+    );
 }

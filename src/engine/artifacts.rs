@@ -200,7 +200,8 @@ impl<'c> ArtifactStore<'c> {
             let _ = std::fs::remove_dir_all(&staging);
             return Err(self.damaged(hash, e));
         }
-        std::fs::write(staging.join(COMPLETE_MARKER), hash.to_hex()).map_err(|e| LoadError::Other(e.into()))?;
+        std::fs::write(staging.join(COMPLETE_MARKER), hash.to_hex())
+            .map_err(|e| LoadError::Other(e.into()))?;
         if dir.exists() && !dir.join(COMPLETE_MARKER).exists() {
             // Left by an older, interrupted materialization.
             let _ = std::fs::remove_dir_all(&dir);
@@ -214,7 +215,10 @@ impl<'c> ArtifactStore<'c> {
             }
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&staging);
-                Err(LoadError::Other(anyhow::anyhow!("cannot place the model at {}: {e}", dir.display())))
+                Err(LoadError::Other(anyhow::anyhow!(
+                    "cannot place the model at {}: {e}",
+                    dir.display()
+                )))
             }
         }
     }

@@ -138,7 +138,11 @@ impl<'a> Session<'a> {
         let mut hasher = blake3::Hasher::new();
         hasher.update(b"tulu/dir/v1");
         for file in files {
-            let rel = file.strip_prefix(path).unwrap_or(&file).to_string_lossy().into_owned();
+            let rel = file
+                .strip_prefix(path)
+                .unwrap_or(&file)
+                .to_string_lossy()
+                .into_owned();
             let hash = self.cache().hash_file_cached(&file)?;
             hasher.update(&(rel.len() as u64).to_le_bytes());
             hasher.update(rel.as_bytes());

@@ -93,8 +93,14 @@ pub fn render(
                     )?;
                 }
             }
+            if let Some(score) = meta.get("score") {
+                render_score(&mut out, score)?;
+            }
             for (key, value) in &meta {
-                if matches!(key.as_str(), "schema" | "rows" | "sources" | "mix") {
+                if matches!(
+                    key.as_str(),
+                    "schema" | "rows" | "sources" | "mix" | "score"
+                ) {
                     continue;
                 }
                 writeln!(
@@ -120,7 +126,9 @@ pub fn render(
                         .unwrap_or_else(|| format!("model #{m}"))
                 })
                 .collect();
-            out.push_str(&crate::ops::eval_report::render_eval_markdown(&report, &names));
+            out.push_str(&crate::ops::eval_report::render_eval_markdown(
+                &report, &names,
+            ));
         }
         "report" => {
             if manifest.file(REPORT_MARKDOWN).is_some() {
@@ -160,7 +168,11 @@ pub fn render(
                 write_training(&mut out, &training)?;
             }
             if !rest.is_empty() {
-                writeln!(out, "\n{}", serde_json::to_string_pretty(&Json::Object(rest))?)?;
+                writeln!(
+                    out,
+                    "\n{}",
+                    serde_json::to_string_pretty(&Json::Object(rest))?
+                )?;
             }
         }
     }
@@ -169,7 +181,10 @@ pub fn render(
 
 /// A model's training record: the settings it reports, and the loss curve as a sparkline.
 fn write_training(out: &mut String, training: &serde_json::Map<String, Json>) -> std::fmt::Result {
-    let kind = training.get("kind").and_then(Json::as_str).unwrap_or("training");
+    let kind = training
+        .get("kind")
+        .and_then(Json::as_str)
+        .unwrap_or("training");
     writeln!(out, "\n{kind}:")?;
     for (key, value) in training {
         if matches!(key.as_str(), "kind" | "loss_curve" | "summary") {
@@ -180,7 +195,11 @@ fn write_training(out: &mut String, training: &serde_json::Map<String, Json>) ->
     let losses: Vec<f64> = training
         .get("loss_curve")
         .and_then(Json::as_array)
-        .map(|c| c.iter().filter_map(|p| p.get("loss").and_then(Json::as_f64)).collect())
+        .map(|c| {
+            c.iter()
+                .filter_map(|p| p.get("loss").and_then(Json::as_f64))
+                .collect()
+        })
         .unwrap_or_default();
     if let (Some(first), Some(last)) = (losses.first(), losses.last()) {
         let steps = training
@@ -194,6 +213,82 @@ fn write_training(out: &mut String, training: &serde_json::Map<String, Json>) ->
     Ok(())
 }
 
+/// The accuracy `score` recorded: overall, per task, and IFEval's four numbers.
+fn render_score(out: &mut String, score: &Json) -> std::fmt::Result {
+    let count = |v: &Json, key: &str| v.get(key).and_then(Json::as_u64).unwrap_or(0);
+    let percent = |v: Option<&Json>| match v.and_then(Json::as_f64) {
+        Some(x) => format!("{:.1}%", 100.0 * x),
+        None => "-".to_string(),
+    };
+    let verifier = score.get("verifier").and_then(Json::as_str).unwrap_or("?");
+    writeln!(out, "\nscore (verifier {verifier}):")?;
+    writeln!(
+        out,
+        "  {:<10} {:>8} {:>8} {:>9}",
+        "task", "rows", "correct", "accuracy"
+    )?;
+    let mut line = |name: &str, v: &Json| {
+        writeln!(
+            out,
+            "  {:<10} {:>8} {:>8} {:>9}",
+            name,
+            count(v, "rows"),
+            count(v, "correct"),
+            percent(v.get("accuracy"))
+        )
+    };
+    if let Some(Json::Object(per_task)) = score.get("per_task") {
+        if per_task.len() > 1 {
+            for (task, v) in per_task {
+                line(task, v)?;
+            }
+        }
+    }
+    line("all", score)?;
+    if let Some(ifeval) = score.get("ifeval") {
+        writeln!(out, "\n  IFEval        {:>8} {:>8}", "strict", "loose")?;
+        for (level, strict, loose) in [
+            (
+                "prompt",
+                "prompt_level_strict_acc",
+                "prompt_level_loose_acc",
+            ),
+            (
+                "instruction",
+                "inst_level_strict_acc",
+                "inst_level_loose_acc",
+            ),
+        ] {
+            writeln!(
+                out,
+                "  {level:<13} {:>8} {:>8}",
+                percent(ifeval.get(strict)),
+                percent(ifeval.get(loose))
+            )?;
+        }
+        writeln!(
+            out,
+            "  {} prompts, {} instructions checked",
+            count(ifeval, "prompts"),
+            count(ifeval, "instructions")
+        )?;
+        if let Some(Json::Object(unsupported)) = ifeval.get("unsupported") {
+            if !unsupported.is_empty() {
+                let total: u64 = unsupported.values().filter_map(Json::as_u64).sum();
+                let ids: Vec<&str> = unsupported.keys().map(String::as_str).collect();
+                writeln!(
+                    out,
+                    "  {total} instructions could not be checked: {}\n  the {} prompts holding \
+                     them are left out of the prompt-level accuracy and count as incorrect above",
+                    ids.join(", "),
+                    count(ifeval, "prompts_not_fully_checked")
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `▇▆▅▃▂▁`: values resampled to at most `width` columns.
 fn sparkline(values: &[f64], width: usize) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -201,14 +296,20 @@ fn sparkline(values: &[f64], width: usize) -> String {
     if finite.is_empty() {
         return String::new();
     }
-    let (lo, hi) = finite.iter().fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
+    let (lo, hi) = finite
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
     let columns = width.min(finite.len()).max(1);
     (0..columns)
         .map(|c| {
             let start = c * finite.len() / columns;
             let end = ((c + 1) * finite.len() / columns).max(start + 1);
             let mean = finite[start..end].iter().sum::<f64>() / (end - start) as f64;
-            let t = if hi > lo { (mean - lo) / (hi - lo) } else { 0.0 };
+            let t = if hi > lo {
+                (mean - lo) / (hi - lo)
+            } else {
+                0.0
+            };
             BARS[((t * 7.0).round() as usize).min(7)]
         })
         .collect()

@@ -10,10 +10,16 @@ use crate::model::config::LlamaConfig;
 use crate::train::{LrSchedule, ScheduleKind, Warmup};
 
 pub fn signatures() -> Vec<CtorSignature> {
-    let positive = |name, doc| ParamSpec::required(name, Type::Int, doc).constrained(Constraint::POSITIVE);
+    let positive =
+        |name, doc| ParamSpec::required(name, Type::Int, doc).constrained(Constraint::POSITIVE);
     let warmup = || {
-        ParamSpec::with_default("warmup", Type::Number, Value::Float(0.03), "a fraction of the run (Float) or a number of updates (Int)")
-            .constrained(Constraint::NON_NEGATIVE)
+        ParamSpec::with_default(
+            "warmup",
+            Type::Number,
+            Value::Float(0.03),
+            "a fraction of the run (Float) or a number of updates (Int)",
+        )
+        .constrained(Constraint::NON_NEGATIVE)
     };
     vec![
         CtorSignature {
@@ -24,16 +30,41 @@ pub fn signatures() -> Vec<CtorSignature> {
                 positive("dim", "hidden size"),
                 positive("layers", "decoder layers"),
                 positive("heads", "attention heads"),
-                ParamSpec::optional("kv_heads", Type::Int, "key/value heads (grouped-query attention; default: heads)")
+                ParamSpec::optional(
+                    "kv_heads",
+                    Type::Int,
+                    "key/value heads (grouped-query attention; default: heads)",
+                )
+                .constrained(Constraint::POSITIVE),
+                ParamSpec::optional("ff", Type::Int, "SwiGLU hidden size (default: 4 × dim)")
                     .constrained(Constraint::POSITIVE),
-                ParamSpec::optional("ff", Type::Int, "SwiGLU hidden size (default: 4 × dim)").constrained(Constraint::POSITIVE),
-                ParamSpec::with_default("vocab", Type::Int, Value::Int(512), "vocabulary size of the tokenizer trained for it")
-                    .constrained(Constraint::between(300.0, 1_000_000.0)),
-                ParamSpec::with_default("context", Type::Int, Value::Int(256), "maximum sequence length")
-                    .constrained(Constraint::POSITIVE),
-                ParamSpec::with_default("rope_theta", Type::Float, Value::Float(10_000.0), "RoPE base")
-                    .constrained(Constraint::POSITIVE),
-                ParamSpec::with_default("tie", Type::Bool, Value::Bool(true), "tie the output projection to the embeddings"),
+                ParamSpec::with_default(
+                    "vocab",
+                    Type::Int,
+                    Value::Int(512),
+                    "vocabulary size of the tokenizer trained for it",
+                )
+                .constrained(Constraint::between(300.0, 1_000_000.0)),
+                ParamSpec::with_default(
+                    "context",
+                    Type::Int,
+                    Value::Int(256),
+                    "maximum sequence length",
+                )
+                .constrained(Constraint::POSITIVE),
+                ParamSpec::with_default(
+                    "rope_theta",
+                    Type::Float,
+                    Value::Float(10_000.0),
+                    "RoPE base",
+                )
+                .constrained(Constraint::POSITIVE),
+                ParamSpec::with_default(
+                    "tie",
+                    Type::Bool,
+                    Value::Bool(true),
+                    "tie the output projection to the embeddings",
+                ),
             ],
             validate: Some(validate_llama),
         },
@@ -50,8 +81,13 @@ pub fn signatures() -> Vec<CtorSignature> {
             doc: "Linear warmup, then cosine decay to `min_lr_ratio` × the peak",
             params: vec![
                 warmup(),
-                ParamSpec::with_default("min_lr_ratio", Type::Float, Value::Float(0.0), "the floor, as a fraction of the peak")
-                    .constrained(Constraint::UNIT),
+                ParamSpec::with_default(
+                    "min_lr_ratio",
+                    Type::Float,
+                    Value::Float(0.0),
+                    "the floor, as a fraction of the peak",
+                )
+                .constrained(Constraint::UNIT),
             ],
             validate: Some(validate_warmup),
         },
@@ -59,8 +95,13 @@ pub fn signatures() -> Vec<CtorSignature> {
             name: "constant",
             kind: "Schedule",
             doc: "Linear warmup, then a constant learning rate",
-            params: vec![ParamSpec::with_default("warmup", Type::Number, Value::Int(0), "a fraction of the run (Float) or a number of updates (Int)")
-                .constrained(Constraint::NON_NEGATIVE)],
+            params: vec![ParamSpec::with_default(
+                "warmup",
+                Type::Number,
+                Value::Int(0),
+                "a fraction of the run (Float) or a number of updates (Int)",
+            )
+            .constrained(Constraint::NON_NEGATIVE)],
             validate: Some(validate_warmup),
         },
     ]
@@ -78,14 +119,26 @@ fn validate_llama(args: &Args) -> Result<(), ArgProblem> {
         return Ok(());
     };
     if dim % heads != 0 {
-        return Err(ArgProblem::at("heads", format!("dim {dim} is not divisible by {heads} heads")));
+        return Err(ArgProblem::at(
+            "heads",
+            format!("dim {dim} is not divisible by {heads} heads"),
+        ));
     }
     if (dim / heads) % 2 != 0 {
-        return Err(ArgProblem::at("heads", format!("the head size dim/heads = {} must be even for RoPE", dim / heads)));
+        return Err(ArgProblem::at(
+            "heads",
+            format!(
+                "the head size dim/heads = {} must be even for RoPE",
+                dim / heads
+            ),
+        ));
     }
     if let Some(kv) = int(args, "kv_heads") {
         if heads % kv != 0 {
-            return Err(ArgProblem::at("kv_heads", format!("{heads} heads cannot be shared evenly by {kv} key/value heads")));
+            return Err(ArgProblem::at(
+                "kv_heads",
+                format!("{heads} heads cannot be shared evenly by {kv} key/value heads"),
+            ));
         }
     }
     Ok(())
@@ -94,7 +147,12 @@ fn validate_llama(args: &Args) -> Result<(), ArgProblem> {
 fn validate_warmup(args: &Args) -> Result<(), ArgProblem> {
     if let Some(Value::Float(f)) = arg(args, "warmup") {
         if *f > 1.0 {
-            return Err(ArgProblem::at("warmup", format!("a warmup fraction cannot exceed 1 ({f}); write an Int for a number of updates")));
+            return Err(ArgProblem::at(
+                "warmup",
+                format!(
+                    "a warmup fraction cannot exceed 1 ({f}); write an Int for a number of updates"
+                ),
+            ));
         }
     }
     Ok(())
@@ -126,7 +184,10 @@ pub fn arch_config(value: &Json) -> Result<LlamaConfig> {
         num_key_value_heads: get("kv_heads").unwrap_or(heads),
         max_position_embeddings: get("context").unwrap_or(256),
         rms_norm_eps: 1e-5,
-        rope_theta: a.get("rope_theta").and_then(Json::as_f64).unwrap_or(10_000.0),
+        rope_theta: a
+            .get("rope_theta")
+            .and_then(Json::as_f64)
+            .unwrap_or(10_000.0),
         tie_word_embeddings: a.get("tie").and_then(Json::as_bool).unwrap_or(true),
         bos_token_id: None,
         eos_token_id: None,

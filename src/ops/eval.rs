@@ -28,22 +28,73 @@ impl Eval {
                 doc: "Models × suites: generate, verify, and report accuracy with 95% intervals",
                 params: vec![
                     ParamSpec::required("models", Type::list(Type::Model), "the models to compare"),
-                    ParamSpec::required("suites", Type::list(Type::Dataset(Some(Schema::Prompt))), "evaluation sets (prompt rows with ground truth)"),
-                    ParamSpec::optional("verifier", Type::Value("Verifier"), "how answers are checked (default: verifier.auto, by each row's `dataset`)"),
-                    ParamSpec::optional("limit", Type::Int, "use only the first N prompts of each suite").constrained(Constraint::POSITIVE),
-                    ParamSpec::with_default("max_new_tokens", Type::Int, Value::Int(256), "at most this many tokens per answer")
-                        .constrained(Constraint::POSITIVE),
-                    ParamSpec::with_default("temperature", Type::Float, Value::Float(0.0), "0 is greedy").constrained(Constraint::NON_NEGATIVE),
-                    ParamSpec::with_default("top_p", Type::Float, Value::Float(1.0), "nucleus sampling").constrained(Constraint::Range {
+                    ParamSpec::required(
+                        "suites",
+                        Type::list(Type::Dataset(Some(Schema::Prompt))),
+                        "evaluation sets (prompt rows with ground truth)",
+                    ),
+                    ParamSpec::optional(
+                        "verifier",
+                        Type::Value("Verifier"),
+                        "how answers are checked (default: verifier.auto, by each row's `dataset`)",
+                    ),
+                    ParamSpec::optional(
+                        "limit",
+                        Type::Int,
+                        "use only the first N prompts of each suite",
+                    )
+                    .constrained(Constraint::POSITIVE),
+                    ParamSpec::with_default(
+                        "max_new_tokens",
+                        Type::Int,
+                        Value::Int(256),
+                        "at most this many tokens per answer",
+                    )
+                    .constrained(Constraint::POSITIVE),
+                    ParamSpec::with_default(
+                        "temperature",
+                        Type::Float,
+                        Value::Float(0.0),
+                        "0 is greedy",
+                    )
+                    .constrained(Constraint::NON_NEGATIVE),
+                    ParamSpec::with_default(
+                        "top_p",
+                        Type::Float,
+                        Value::Float(1.0),
+                        "nucleus sampling",
+                    )
+                    .constrained(Constraint::Range {
                         min: Some(0.0),
                         max: Some(1.0),
                         min_exclusive: true,
                         max_exclusive: false,
                     }),
-                    ParamSpec::with_default("top_k", Type::Int, Value::Int(0), "keep the k most likely tokens (0: all)").constrained(Constraint::NON_NEGATIVE),
-                    ParamSpec::with_default("batch", Type::Int, Value::Int(8), "sequences generated together").constrained(Constraint::POSITIVE),
-                    ParamSpec::optional("system", Type::Str, "a system message put before each prompt"),
-                    ParamSpec::with_default("seed", Type::Int, Value::Int(0), "the sampling seed (when temperature > 0)"),
+                    ParamSpec::with_default(
+                        "top_k",
+                        Type::Int,
+                        Value::Int(0),
+                        "keep the k most likely tokens (0: all)",
+                    )
+                    .constrained(Constraint::NON_NEGATIVE),
+                    ParamSpec::with_default(
+                        "batch",
+                        Type::Int,
+                        Value::Int(8),
+                        "sequences generated together",
+                    )
+                    .constrained(Constraint::POSITIVE),
+                    ParamSpec::optional(
+                        "system",
+                        Type::Str,
+                        "a system message put before each prompt",
+                    ),
+                    ParamSpec::with_default(
+                        "seed",
+                        Type::Int,
+                        Value::Int(0),
+                        "the sampling seed (when temperature > 0)",
+                    ),
                 ],
                 output: |args: &Args, _: &CheckEnv| -> Result<Type, ArgProblem> {
                     for name in ["models", "suites"] {
@@ -68,7 +119,11 @@ impl Default for Eval {
 }
 
 fn suite_name(ds: &crate::data::Dataset) -> String {
-    let mut names: Vec<&str> = ds.rows.iter().map(|r| r.provenance.source.as_str()).collect();
+    let mut names: Vec<&str> = ds
+        .rows
+        .iter()
+        .map(|r| r.provenance.source.as_str())
+        .collect();
     names.sort();
     names.dedup();
     if names.is_empty() {
@@ -108,7 +163,11 @@ impl Op for Eval {
             let mut golds = Vec::with_capacity(take);
             for row in &ds.rows[..take] {
                 golds.push(verifier.prepare(&row.fields).map_err(|e| {
-                    anyhow::anyhow!("row {} of `{}`: {e:#}", row.provenance.index, row.provenance.source)
+                    anyhow::anyhow!(
+                        "row {} of `{}`: {e:#}",
+                        row.provenance.index,
+                        row.provenance.source
+                    )
                 })?);
             }
             suite_data.push((suite_name(&ds), ds, take, golds));
@@ -123,10 +182,17 @@ impl Op for Eval {
             };
             let bundle = ModelBundle::load(&dir, &device)?;
             for (s, (name, ds, take, golds)) in suite_data.iter().enumerate() {
-                let conversations: Vec<_> = ds.rows[..*take].iter().map(|r| conversation_of(Schema::Prompt, r, system)).collect();
+                let conversations: Vec<_> = ds.rows[..*take]
+                    .iter()
+                    .map(|r| conversation_of(Schema::Prompt, r, system))
+                    .collect();
                 ctx.progress.message(&format!("model #{m} on {name}"));
                 let responses = respond(&bundle, &conversations, &settings, ctx)?;
-                let scores: Vec<_> = responses.par_iter().zip(golds.par_iter()).map(|(r, g)| g.score(&r.text)).collect();
+                let scores: Vec<_> = responses
+                    .par_iter()
+                    .zip(golds.par_iter())
+                    .map(|(r, g)| g.score(&r.text))
+                    .collect();
                 let correct = scores.iter().filter(|s| s.correct).count();
                 let (lo, hi) = wilson_interval(correct, scores.len());
                 cells.push(json!({
@@ -137,7 +203,8 @@ impl Op for Eval {
                     "accuracy": if scores.is_empty() { 0.0 } else { correct as f64 / scores.len() as f64 },
                     "ci95": [lo, hi],
                 }));
-                for ((row, response), score) in ds.rows[..*take].iter().zip(&responses).zip(&scores) {
+                for ((row, response), score) in ds.rows[..*take].iter().zip(&responses).zip(&scores)
+                {
                     samples.push(json!({
                         "model": m,
                         "suite": s,
@@ -164,7 +231,10 @@ impl Op for Eval {
         std::fs::create_dir_all(&dir)?;
         std::fs::write(dir.join("report.json"), serde_json::to_vec_pretty(&report)?)?;
         let model_names: Vec<String> = (0..models.len()).map(|m| format!("model #{m}")).collect();
-        std::fs::write(dir.join("report.md"), render_eval_markdown(&report, &model_names))?;
+        std::fs::write(
+            dir.join("report.md"),
+            render_eval_markdown(&report, &model_names),
+        )?;
         let mut lines = String::new();
         for s in &samples {
             lines.push_str(&serde_json::to_string(s)?);

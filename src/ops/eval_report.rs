@@ -24,17 +24,27 @@ pub fn wilson_interval(k: usize, n: usize) -> (f64, f64) {
 pub fn render_eval_markdown(report: &Json, model_names: &[String]) -> String {
     let suites: Vec<String> = report["suites"]
         .as_array()
-        .map(|a| a.iter().map(|s| s["name"].as_str().unwrap_or("?").to_string()).collect())
+        .map(|a| {
+            a.iter()
+                .map(|s| s["name"].as_str().unwrap_or("?").to_string())
+                .collect()
+        })
         .unwrap_or_default();
     let cells = report["cells"].as_array().cloned().unwrap_or_default();
     let mut out = String::new();
-    let _ = writeln!(out, "Evaluation ({}; accuracy, 95% interval, n)\n", report["verifier"].as_str().unwrap_or("?"));
+    let _ = writeln!(
+        out,
+        "Evaluation ({}; accuracy, 95% interval, n)\n",
+        report["verifier"].as_str().unwrap_or("?")
+    );
     let _ = writeln!(out, "| model | {} |", suites.join(" | "));
     let _ = writeln!(out, "|---|{}", "---|".repeat(suites.len()));
     for (m, name) in model_names.iter().enumerate() {
         let mut row = format!("| {name} |");
         for s in 0..suites.len() {
-            let cell = cells.iter().find(|c| c["model"] == json!(m) && c["suite"] == json!(s));
+            let cell = cells
+                .iter()
+                .find(|c| c["model"] == json!(m) && c["suite"] == json!(s));
             match cell {
                 Some(c) => {
                     let acc = c["accuracy"].as_f64().unwrap_or(0.0) * 100.0;
@@ -57,7 +67,10 @@ mod tests {
     #[test]
     fn wilson_intervals_match_known_values() {
         let (lo, hi) = wilson_interval(50, 100);
-        assert!((lo - 0.4038).abs() < 1e-3 && (hi - 0.5962).abs() < 1e-3, "{lo} {hi}");
+        assert!(
+            (lo - 0.4038).abs() < 1e-3 && (hi - 0.5962).abs() < 1e-3,
+            "{lo} {hi}"
+        );
         let (lo, hi) = wilson_interval(0, 20);
         assert_eq!(lo, 0.0);
         assert!((hi - 0.1611).abs() < 1e-3, "{hi}");

@@ -27,20 +27,63 @@ impl Generate {
                 doc: "Continue each prompt's conversation with the model",
                 params: vec![
                     ParamSpec::required("model", Type::Model, "the model"),
-                    ParamSpec::required("prompts", Type::Dataset(None), "Prompt rows, or Chat rows (a trailing assistant turn is replaced)"),
-                    ParamSpec::with_default("max_new_tokens", Type::Int, Value::Int(256), "at most this many new tokens per reply")
-                        .constrained(Constraint::POSITIVE),
-                    ParamSpec::with_default("temperature", Type::Float, Value::Float(0.0), "0 is greedy").constrained(Constraint::NON_NEGATIVE),
-                    ParamSpec::with_default("top_p", Type::Float, Value::Float(1.0), "nucleus sampling").constrained(Constraint::Range {
+                    ParamSpec::required(
+                        "prompts",
+                        Type::Dataset(None),
+                        "Prompt rows, or Chat rows (a trailing assistant turn is replaced)",
+                    ),
+                    ParamSpec::with_default(
+                        "max_new_tokens",
+                        Type::Int,
+                        Value::Int(256),
+                        "at most this many new tokens per reply",
+                    )
+                    .constrained(Constraint::POSITIVE),
+                    ParamSpec::with_default(
+                        "temperature",
+                        Type::Float,
+                        Value::Float(0.0),
+                        "0 is greedy",
+                    )
+                    .constrained(Constraint::NON_NEGATIVE),
+                    ParamSpec::with_default(
+                        "top_p",
+                        Type::Float,
+                        Value::Float(1.0),
+                        "nucleus sampling",
+                    )
+                    .constrained(Constraint::Range {
                         min: Some(0.0),
                         max: Some(1.0),
                         min_exclusive: true,
                         max_exclusive: false,
                     }),
-                    ParamSpec::with_default("top_k", Type::Int, Value::Int(0), "keep the k most likely tokens (0: all)").constrained(Constraint::NON_NEGATIVE),
-                    ParamSpec::with_default("samples", Type::Int, Value::Int(1), "replies per prompt").constrained(Constraint::POSITIVE),
-                    ParamSpec::with_default("batch", Type::Int, Value::Int(8), "sequences generated together").constrained(Constraint::POSITIVE),
-                    ParamSpec::optional("system", Type::Str, "a system message put before each conversation"),
+                    ParamSpec::with_default(
+                        "top_k",
+                        Type::Int,
+                        Value::Int(0),
+                        "keep the k most likely tokens (0: all)",
+                    )
+                    .constrained(Constraint::NON_NEGATIVE),
+                    ParamSpec::with_default(
+                        "samples",
+                        Type::Int,
+                        Value::Int(1),
+                        "replies per prompt",
+                    )
+                    .constrained(Constraint::POSITIVE),
+                    ParamSpec::with_default(
+                        "batch",
+                        Type::Int,
+                        Value::Int(8),
+                        "sequences generated together",
+                    )
+                    .constrained(Constraint::POSITIVE),
+                    ParamSpec::optional(
+                        "system",
+                        Type::Str,
+                        "a system message put before each conversation",
+                    ),
                     ParamSpec::with_default("seed", Type::Int, Value::Int(0), "the sampling seed"),
                 ],
                 output: output_type,
@@ -58,8 +101,13 @@ impl Default for Generate {
 
 fn output_type(args: &Args, _env: &CheckEnv) -> Result<Type, ArgProblem> {
     match arg(args, "prompts").map(Value::type_of) {
-        Some(Type::Dataset(Some(Schema::Prompt | Schema::Chat))) | Some(Type::Dataset(None)) | None => Ok(Type::Dataset(Some(Schema::Chat))),
-        Some(other) => Err(ArgProblem::at("prompts", format!("generate reads Prompt or Chat rows, not {other}"))),
+        Some(Type::Dataset(Some(Schema::Prompt | Schema::Chat)))
+        | Some(Type::Dataset(None))
+        | None => Ok(Type::Dataset(Some(Schema::Chat))),
+        Some(other) => Err(ArgProblem::at(
+            "prompts",
+            format!("generate reads Prompt or Chat rows, not {other}"),
+        )),
     }
 }
 
@@ -111,7 +159,11 @@ impl Op for Generate {
         for row in &data.rows {
             let conversation = conversation_of(data.schema, row, system);
             if conversation.is_empty() {
-                anyhow::bail!("row {} of `{}` has no prompt", row.provenance.index, row.provenance.source);
+                anyhow::bail!(
+                    "row {} of `{}` has no prompt",
+                    row.provenance.index,
+                    row.provenance.source
+                );
             }
             for _ in 0..samples {
                 conversations.push(conversation.clone());

@@ -32,14 +32,22 @@ pub struct Response {
 
 /// Generates one response per conversation, in order. Progress counts finished sequences, with
 /// the token rate as the message.
-pub fn respond(bundle: &ModelBundle, conversations: &[Vec<ChatMessage>], settings: &GenerationSettings, ctx: &OpContext) -> Result<Vec<Response>> {
+pub fn respond(
+    bundle: &ModelBundle,
+    conversations: &[Vec<ChatMessage>],
+    settings: &GenerationSettings,
+    ctx: &OpContext,
+) -> Result<Vec<Response>> {
     let template = bundle.template()?;
     let context = bundle.config().max_position_embeddings;
     let mut prompts = Vec::with_capacity(conversations.len());
     for (i, messages) in conversations.iter().enumerate() {
         let ids = bundle.prompt_ids(&template, messages)?;
         if ids.len() + 1 > context {
-            bail!("prompt #{i} has {} tokens, more than the model's context of {context}", ids.len());
+            bail!(
+                "prompt #{i} has {} tokens, more than the model's context of {context}",
+                ids.len()
+            );
         }
         prompts.push(ids);
     }
@@ -56,7 +64,10 @@ pub fn respond(bundle: &ModelBundle, conversations: &[Vec<ChatMessage>], setting
         ctx.check_cancelled()?;
         // Keep every sequence inside the context window.
         let longest = chunk.iter().map(Vec::len).max().unwrap_or(0);
-        let max_new = settings.max_new_tokens.min(context.saturating_sub(longest)).max(1);
+        let max_new = settings
+            .max_new_tokens
+            .min(context.saturating_sub(longest))
+            .max(1);
         let config = GenerationConfig {
             max_new_tokens: max_new,
             sampling: settings.sampling.clone(),
@@ -66,10 +77,12 @@ pub fn respond(bundle: &ModelBundle, conversations: &[Vec<ChatMessage>], setting
         let mut reported = 0usize;
         let mut on_progress = |p: &crate::model::generate::GenerationProgress| {
             if p.finished_sequences > reported {
-                ctx.progress.advance((p.finished_sequences - reported) as u64);
+                ctx.progress
+                    .advance((p.finished_sequences - reported) as u64);
                 reported = p.finished_sequences;
             }
-            let rate = (generated_total + p.generated_tokens) as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            let rate = (generated_total + p.generated_tokens) as f64
+                / started.elapsed().as_secs_f64().max(1e-9);
             ctx.progress.message(&format!("{rate:.1} tok/s"));
             if ctx.cancel.load(Ordering::Relaxed) {
                 ControlFlow::Break(())
@@ -85,7 +98,9 @@ pub fn respond(bundle: &ModelBundle, conversations: &[Vec<ChatMessage>], setting
         for g in generations {
             generated_total += g.tokens.len();
             let (body, reason) = match g.finish_reason {
-                FinishReason::StopToken(_) => (&g.tokens[..g.tokens.len().saturating_sub(1)], "stop"),
+                FinishReason::StopToken(_) => {
+                    (&g.tokens[..g.tokens.len().saturating_sub(1)], "stop")
+                }
                 FinishReason::MaxNewTokens => (&g.tokens[..], "length"),
                 FinishReason::Cancelled => bail!("cancelled"),
             };

@@ -27,14 +27,17 @@ pub const DEFAULT_TEMPLATE: &str = "tulu";
 
 impl ModelBundle {
     pub fn load(dir: &Path, device: &Device) -> Result<ModelBundle> {
-        let loaded = load_hf_dir(dir).with_context(|| format!("cannot load the model in {}", dir.display()))?;
+        let loaded = load_hf_dir(dir)
+            .with_context(|| format!("cannot load the model in {}", dir.display()))?;
         Self::from_loaded(loaded, device)
     }
 
     pub fn from_loaded(loaded: LoadedModel, device: &Device) -> Result<ModelBundle> {
         let chat_template = match loaded.chat_template {
             Some(t) => t,
-            None => ChatTemplate::builtin(DEFAULT_TEMPLATE)?.source().to_string(),
+            None => ChatTemplate::builtin(DEFAULT_TEMPLATE)?
+                .source()
+                .to_string(),
         };
         let llama = Llama::from_tensors(loaded.config, loaded.tensors, device)?;
         Ok(ModelBundle {
@@ -60,7 +63,8 @@ impl ModelBundle {
             tokenizer: self.tokenizer.clone(),
             chat_template: Some(self.chat_template.clone()),
         };
-        save_hf_dir(&loaded, dir).with_context(|| format!("cannot save the model to {}", dir.display()))
+        save_hf_dir(&loaded, dir)
+            .with_context(|| format!("cannot save the model to {}", dir.display()))
     }
 
     /// The metadata every model manifest carries (`tulu cat --summary`).
@@ -81,7 +85,11 @@ impl ModelBundle {
 
     /// The token ids of a conversation rendered for generation (ending with the assistant turn's
     /// opening).
-    pub fn prompt_ids(&self, template: &ChatTemplate, messages: &[ChatMessage]) -> Result<Vec<u32>> {
+    pub fn prompt_ids(
+        &self,
+        template: &ChatTemplate,
+        messages: &[ChatMessage],
+    ) -> Result<Vec<u32>> {
         let tokens = TemplateTokens::from_tokenizer(&self.tokenizer);
         let text = template.render(messages, &tokens, true)?;
         self.tokenizer.encode(&text, true)

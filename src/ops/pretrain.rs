@@ -23,20 +23,57 @@ pub struct Pretrain {
 
 /// Special tokens of a tokenizer trained here: end of text, padding, and the Tülu chat markers
 /// (so they are single tokens, never split).
-pub const SPECIAL_TOKENS: &[&str] = &["<|endoftext|>", "<|pad|>", "<|system|>", "<|user|>", "<|assistant|>"];
+pub const SPECIAL_TOKENS: &[&str] = &[
+    "<|endoftext|>",
+    "<|pad|>",
+    "<|system|>",
+    "<|user|>",
+    "<|assistant|>",
+];
 
 impl Pretrain {
     pub fn new() -> Pretrain {
         let mut params = vec![
-            ParamSpec::required("arch", Type::Value("Arch"), "the model shape: llama(dim: …, layers: …, heads: …)"),
-            ParamSpec::required("corpus", Type::Dataset(Some(Schema::Text)), "the documents (`render(…, format: \"text\")` makes them from prompts)"),
-            ParamSpec::with_default("steps", Type::Int, Value::Int(1000), "optimizer updates").constrained(Constraint::POSITIVE),
-            ParamSpec::with_default("seq_len", Type::Int, Value::Int(128), "tokens per training window").constrained(Constraint::POSITIVE),
-            ParamSpec::with_default("batch", Type::Int, Value::Int(8), "windows per update").constrained(Constraint::POSITIVE),
-            ParamSpec::optional("micro_batch", Type::Int, "windows per forward/backward pass (default: batch)").constrained(Constraint::POSITIVE),
+            ParamSpec::required(
+                "arch",
+                Type::Value("Arch"),
+                "the model shape: llama(dim: …, layers: …, heads: …)",
+            ),
+            ParamSpec::required(
+                "corpus",
+                Type::Dataset(Some(Schema::Text)),
+                "the documents (`render(…, format: \"text\")` makes them from prompts)",
+            ),
+            ParamSpec::with_default("steps", Type::Int, Value::Int(1000), "optimizer updates")
+                .constrained(Constraint::POSITIVE),
+            ParamSpec::with_default(
+                "seq_len",
+                Type::Int,
+                Value::Int(128),
+                "tokens per training window",
+            )
+            .constrained(Constraint::POSITIVE),
+            ParamSpec::with_default("batch", Type::Int, Value::Int(8), "windows per update")
+                .constrained(Constraint::POSITIVE),
+            ParamSpec::optional(
+                "micro_batch",
+                Type::Int,
+                "windows per forward/backward pass (default: batch)",
+            )
+            .constrained(Constraint::POSITIVE),
         ];
-        params.extend(optimizer_params(1e-3, schedule_value("cosine", Value::Float(0.02), Some(0.1)), 0.1, Some(1.0)));
-        params.push(ParamSpec::with_default("seed", Type::Int, Value::Int(0), "weight init and data order"));
+        params.extend(optimizer_params(
+            1e-3,
+            schedule_value("cosine", Value::Float(0.02), Some(0.1)),
+            0.1,
+            Some(1.0),
+        ));
+        params.push(ParamSpec::with_default(
+            "seed",
+            Type::Int,
+            Value::Int(0),
+            "weight init and data order",
+        ));
         Pretrain {
             signature: OpSignature {
                 name: "pretrain",
@@ -57,15 +94,24 @@ impl Default for Pretrain {
 }
 
 fn output_type(args: &Args, _env: &CheckEnv) -> Result<Type, ArgProblem> {
-    if let (Some(Value::Ctor(arch)), Some(Value::Int(seq_len))) = (arg(args, "arch"), arg(args, "seq_len")) {
-        let context = arch.args.iter().find(|(n, _)| n == "context").and_then(|(_, v)| match v {
-            Value::Int(c) => Some(*c),
-            _ => None,
-        });
+    if let (Some(Value::Ctor(arch)), Some(Value::Int(seq_len))) =
+        (arg(args, "arch"), arg(args, "seq_len"))
+    {
+        let context = arch
+            .args
+            .iter()
+            .find(|(n, _)| n == "context")
+            .and_then(|(_, v)| match v {
+                Value::Int(c) => Some(*c),
+                _ => None,
+            });
         if let Some(context) = context {
             if *seq_len > context {
-                return Err(ArgProblem::at("seq_len", format!("seq_len {seq_len} is longer than the model's context {context}"))
-                    .with_help("raise `context` in llama(…) or shorten `seq_len`"));
+                return Err(ArgProblem::at(
+                    "seq_len",
+                    format!("seq_len {seq_len} is longer than the model's context {context}"),
+                )
+                .with_help("raise `context` in llama(…) or shorten `seq_len`"));
             }
         }
     }
@@ -80,7 +126,11 @@ impl Op for Pretrain {
     fn execute(&self, call: &OpCall, ctx: &OpContext) -> anyhow::Result<Output> {
         let mut config = arch_config(call.param("arch"))?;
         let corpus = call.dataset("corpus")?;
-        let texts: Vec<&str> = corpus.rows.iter().filter_map(|r| r.str_field("text")).collect();
+        let texts: Vec<&str> = corpus
+            .rows
+            .iter()
+            .filter_map(|r| r.str_field("text"))
+            .collect();
         anyhow::ensure!(!texts.is_empty(), "the corpus is empty");
         ctx.progress.message("training the tokenizer");
         let tokenizer = train_bpe(&texts, config.vocab_size, SPECIAL_TOKENS)?
@@ -108,11 +158,14 @@ impl Op for Pretrain {
         let device = super::model_bundle::device_from_env()?;
         let llama = Llama::init_random(&config, ctx.seed, &device)?;
         let mut observer = EngineObserver::new(ctx);
-        let report = pretrain(&llama, &stream, &train_config, &mut observer).context("pretraining failed")?;
+        let report = pretrain(&llama, &stream, &train_config, &mut observer)
+            .context("pretraining failed")?;
         let bundle = ModelBundle {
             llama,
             tokenizer,
-            chat_template: ChatTemplate::builtin(DEFAULT_TEMPLATE)?.source().to_string(),
+            chat_template: ChatTemplate::builtin(DEFAULT_TEMPLATE)?
+                .source()
+                .to_string(),
         };
         let dir = ctx.work_dir.join("model");
         bundle.save(&dir)?;
@@ -125,6 +178,10 @@ impl Op for Pretrain {
             "summary": loss_summary(&report.curve),
             "loss_curve": observer.curve_json(),
         });
-        Ok(Output::Dir { kind: "model", dir, meta })
+        Ok(Output::Dir {
+            kind: "model",
+            dir,
+            meta,
+        })
     }
 }

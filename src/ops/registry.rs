@@ -25,9 +25,12 @@ impl Registry {
             Box::new(super::pretrain::Pretrain::new()),
             Box::new(super::sft::Sft::new()),
             Box::new(super::generate_op::Generate::new()),
+            Box::new(super::eval::Eval::new()),
+            Box::new(super::score::Score::new()),
         ];
         let mut ctors = Vec::new();
         ctors.extend(super::ctors::signatures());
+        ctors.extend(super::verifier_ctors::signatures());
         Registry { ops, ctors }
     }
 

@@ -73,7 +73,10 @@ impl Op for Render {
             };
             let mut fields = Map::new();
             if format == "text" {
-                fields.insert("text".into(), Json::String(format!("{prompt}\n{}", solution()?)));
+                fields.insert(
+                    "text".into(),
+                    Json::String(format!("{prompt}\n{}", solution()?)),
+                );
             } else {
                 let reply = if format == "chat_cot" {
                     solution()?
@@ -96,7 +99,11 @@ impl Op for Render {
             rows.push(Row::new(fields, row.provenance.clone()));
         }
         ctx.progress.advance(data.rows.len() as u64);
-        let schema = if format == "text" { Schema::Text } else { Schema::Chat };
+        let schema = if format == "text" {
+            Schema::Text
+        } else {
+            Schema::Chat
+        };
         Ok(Output::Dataset(Dataset::new(schema, rows)))
     }
 }

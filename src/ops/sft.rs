@@ -21,17 +21,54 @@ impl Sft {
     pub fn new() -> Sft {
         let mut params = vec![
             ParamSpec::required("model", Type::Model, "the model to fine-tune"),
-            ParamSpec::required("data", Type::Dataset(Some(Schema::Chat)), "chats; the loss covers assistant turns"),
-            ParamSpec::with_default("epochs", Type::Int, Value::Int(2), "passes over the data").constrained(Constraint::POSITIVE),
-            ParamSpec::with_default("batch", Type::Int, Value::Int(128), "examples per update (the effective batch)").constrained(Constraint::POSITIVE),
-            ParamSpec::with_default("micro_batch", Type::Int, Value::Int(8), "examples per forward/backward pass (gradients accumulate)")
+            ParamSpec::required(
+                "data",
+                Type::Dataset(Some(Schema::Chat)),
+                "chats; the loss covers assistant turns",
+            ),
+            ParamSpec::with_default("epochs", Type::Int, Value::Int(2), "passes over the data")
                 .constrained(Constraint::POSITIVE),
-            ParamSpec::with_default("max_len", Type::Int, Value::Int(4096), "longer chats are cut to this many tokens").constrained(Constraint::POSITIVE),
-            ParamSpec::with_default("reduce", Type::Str, Value::Str("sum".into()), "\"sum\" (Tülu 3) or \"mean\" over the batch's tokens")
-                .constrained(Constraint::OneOf(&["sum", "mean"])),
+            ParamSpec::with_default(
+                "batch",
+                Type::Int,
+                Value::Int(128),
+                "examples per update (the effective batch)",
+            )
+            .constrained(Constraint::POSITIVE),
+            ParamSpec::with_default(
+                "micro_batch",
+                Type::Int,
+                Value::Int(8),
+                "examples per forward/backward pass (gradients accumulate)",
+            )
+            .constrained(Constraint::POSITIVE),
+            ParamSpec::with_default(
+                "max_len",
+                Type::Int,
+                Value::Int(4096),
+                "longer chats are cut to this many tokens",
+            )
+            .constrained(Constraint::POSITIVE),
+            ParamSpec::with_default(
+                "reduce",
+                Type::Str,
+                Value::Str("sum".into()),
+                "\"sum\" (Tülu 3) or \"mean\" over the batch's tokens",
+            )
+            .constrained(Constraint::OneOf(&["sum", "mean"])),
         ];
-        params.extend(optimizer_params(5e-6, schedule_value("linear", Value::Float(0.03), None), 0.0, None));
-        params.push(ParamSpec::with_default("seed", Type::Int, Value::Int(0), "data order"));
+        params.extend(optimizer_params(
+            5e-6,
+            schedule_value("linear", Value::Float(0.03), None),
+            0.0,
+            None,
+        ));
+        params.push(ParamSpec::with_default(
+            "seed",
+            Type::Int,
+            Value::Int(0),
+            "data order",
+        ));
         Sft {
             signature: OpSignature {
                 name: "sft",
@@ -61,15 +98,24 @@ impl Op for Sft {
         let bundle = ModelBundle::load(call.model_dir("model")?, &device)?;
         let template = bundle.template()?;
         let data = call.dataset("data")?;
-        let max_len = call.usize("max_len")?.min(bundle.config().max_position_embeddings);
+        let max_len = call
+            .usize("max_len")?
+            .min(bundle.config().max_position_embeddings);
         ctx.progress.message("tokenizing");
         let mut examples = Vec::with_capacity(data.rows.len());
         for row in &data.rows {
             let messages = messages_of(row.get("messages").unwrap_or(&serde_json::Value::Null));
-            let tokenized = tokenize_chat_for_sft(&messages, &template, &bundle.tokenizer, max_len).with_context(|| {
-                format!("row {} of `{}`", row.provenance.index, row.provenance.source)
-            })?;
-            examples.push(TrainExample::from_target_mask(tokenized.input_ids, &tokenized.assistant_mask)?);
+            let tokenized = tokenize_chat_for_sft(&messages, &template, &bundle.tokenizer, max_len)
+                .with_context(|| {
+                    format!(
+                        "row {} of `{}`",
+                        row.provenance.index, row.provenance.source
+                    )
+                })?;
+            examples.push(TrainExample::from_target_mask(
+                tokenized.input_ids,
+                &tokenized.assistant_mask,
+            )?);
         }
         let reduce: LossReduction = call.str("reduce")?.parse().map_err(anyhow::Error::msg)?;
         let config = SftConfig {
@@ -94,6 +140,10 @@ impl Op for Sft {
             "summary": loss_summary(&report.curve),
             "loss_curve": observer.curve_json(),
         });
-        Ok(Output::Dir { kind: "model", dir, meta })
+        Ok(Output::Dir {
+            kind: "model",
+            dir,
+            meta,
+        })
     }
 }

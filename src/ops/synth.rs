@@ -23,14 +23,27 @@ impl Arithmetic {
                 version: 1,
                 doc: "Arithmetic word problems with integer answers and worked solutions",
                 params: vec![
-                    ParamSpec::required("n", Type::Int, "how many problems").constrained(Constraint::between(1.0, 10_000_000.0)),
+                    ParamSpec::required("n", Type::Int, "how many problems")
+                        .constrained(Constraint::between(1.0, 10_000_000.0)),
                     ParamSpec::with_default("seed", Type::Int, Value::Int(0), "the generator seed"),
-                    ParamSpec::with_default("max_value", Type::Int, Value::Int(50), "operands are drawn from 1..=max_value")
-                        .constrained(Constraint::between(2.0, 1_000_000.0)),
-                    ParamSpec::with_default("steps", Type::Int, Value::Int(2), "at most this many operations per problem (1 or 2)")
-                        .constrained(Constraint::between(1.0, 2.0)),
+                    ParamSpec::with_default(
+                        "max_value",
+                        Type::Int,
+                        Value::Int(50),
+                        "operands are drawn from 1..=max_value",
+                    )
+                    .constrained(Constraint::between(2.0, 1_000_000.0)),
+                    ParamSpec::with_default(
+                        "steps",
+                        Type::Int,
+                        Value::Int(2),
+                        "at most this many operations per problem (1 or 2)",
+                    )
+                    .constrained(Constraint::between(1.0, 2.0)),
                 ],
-                output: |_: &Args, _: &CheckEnv| -> Result<Type, ArgProblem> { Ok(Type::Dataset(Some(Schema::Prompt))) },
+                output: |_: &Args, _: &CheckEnv| -> Result<Type, ArgProblem> {
+                    Ok(Type::Dataset(Some(Schema::Prompt)))
+                },
                 complete: None,
             },
         }
@@ -43,8 +56,14 @@ impl Default for Arithmetic {
     }
 }
 
-const NAMES: &[&str] = &["Ana", "Ben", "Chen", "Dara", "Eli", "Farah", "Gus", "Hana", "Ivan", "June", "Kofi", "Lena", "Mo", "Nia", "Omar", "Pia"];
-const THINGS: &[&str] = &["apples", "marbles", "stickers", "books", "coins", "pencils", "shells", "cards", "stamps", "cookies"];
+const NAMES: &[&str] = &[
+    "Ana", "Ben", "Chen", "Dara", "Eli", "Farah", "Gus", "Hana", "Ivan", "June", "Kofi", "Lena",
+    "Mo", "Nia", "Omar", "Pia",
+];
+const THINGS: &[&str] = &[
+    "apples", "marbles", "stickers", "books", "coins", "pencils", "shells", "cards", "stamps",
+    "cookies",
+];
 
 /// One generated problem.
 struct Problem {
@@ -64,15 +83,27 @@ fn one_step(rng: &mut ChaCha8Rng, max: i64) -> Problem {
     let b = rng.random_range(1..=max);
     match rng.random_range(0..3) {
         0 => Problem {
-            prompt: format!("{name} has {a} {thing} and gets {b} more. How many {thing} does {name} have now?"),
-            solution: format!("{name} has {a} + {b} = {} {thing}. The answer is {}.", a + b, a + b),
+            prompt: format!(
+                "{name} has {a} {thing} and gets {b} more. How many {thing} does {name} have now?"
+            ),
+            solution: format!(
+                "{name} has {a} + {b} = {} {thing}. The answer is {}.",
+                a + b,
+                a + b
+            ),
             answer: a + b,
         },
         1 => {
             let (big, small) = (a.max(b), a.min(b));
             Problem {
-                prompt: format!("{name} has {big} {thing} and gives away {small}. How many {thing} are left?"),
-                solution: format!("{name} has {big} - {small} = {} {thing} left. The answer is {}.", big - small, big - small),
+                prompt: format!(
+                    "{name} has {big} {thing} and gives away {small}. How many {thing} are left?"
+                ),
+                solution: format!(
+                    "{name} has {big} - {small} = {} {thing} left. The answer is {}.",
+                    big - small,
+                    big - small
+                ),
                 answer: big - small,
             }
         }
@@ -128,7 +159,10 @@ impl Op for Arithmetic {
             };
             let mut fields = Map::new();
             fields.insert("prompt".into(), Json::String(problem.prompt));
-            fields.insert("ground_truth".into(), Json::String(problem.answer.to_string()));
+            fields.insert(
+                "ground_truth".into(),
+                Json::String(problem.answer.to_string()),
+            );
             fields.insert("dataset".into(), json!("gsm8k"));
             fields.insert("solution".into(), Json::String(problem.solution));
             rows.push(Row::new(
@@ -156,7 +190,12 @@ mod tests {
         for _ in 0..500 {
             for p in [one_step(&mut rng, 50), two_steps(&mut rng, 50)] {
                 assert!(p.answer >= 0);
-                assert!(p.solution.ends_with(&format!("The answer is {}.", p.answer)), "{}", p.solution);
+                assert!(
+                    p.solution
+                        .ends_with(&format!("The answer is {}.", p.answer)),
+                    "{}",
+                    p.solution
+                );
             }
         }
     }

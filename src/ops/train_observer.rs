@@ -44,7 +44,9 @@ impl<'a, 'c> EngineObserver<'a, 'c> {
 impl TrainObserver for EngineObserver<'_, '_> {
     fn on_step(&mut self, progress: &StepProgress<'_>) {
         if !self.started {
-            self.ctx.progress.set_total(progress.total_steps as u64, "steps");
+            self.ctx
+                .progress
+                .set_total(progress.total_steps as u64, "steps");
             self.started = true;
         }
         self.ctx.progress.advance(1);
@@ -63,7 +65,9 @@ impl TrainObserver for EngineObserver<'_, '_> {
 /// First and last loss, for summaries.
 pub fn loss_summary(curve: &[StepRecord]) -> Json {
     match (curve.first(), curve.last()) {
-        (Some(first), Some(last)) => json!({"first_loss": first.mean_token_loss, "final_loss": last.mean_token_loss, "steps": curve.len()}),
+        (Some(first), Some(last)) => {
+            json!({"first_loss": first.mean_token_loss, "final_loss": last.mean_token_loss, "steps": curve.len()})
+        }
         _ => json!({"steps": 0}),
     }
 }

@@ -23,16 +23,46 @@ pub fn schedule_value(name: &str, warmup: Value, min_lr_ratio: Option<f64>) -> V
 }
 
 /// `lr`, `schedule`, `weight_decay`, `grad_clip` with the given defaults.
-pub fn optimizer_params(lr: f64, schedule: Value, weight_decay: f64, grad_clip: Option<f64>) -> Vec<ParamSpec> {
+pub fn optimizer_params(
+    lr: f64,
+    schedule: Value,
+    weight_decay: f64,
+    grad_clip: Option<f64>,
+) -> Vec<ParamSpec> {
     let clip = match grad_clip {
-        Some(c) => ParamSpec::with_default("grad_clip", Type::Float, Value::Float(c), "clip the global gradient norm to this"),
-        None => ParamSpec::optional("grad_clip", Type::Float, "clip the global gradient norm to this (default: no clipping)"),
+        Some(c) => ParamSpec::with_default(
+            "grad_clip",
+            Type::Float,
+            Value::Float(c),
+            "clip the global gradient norm to this",
+        ),
+        None => ParamSpec::optional(
+            "grad_clip",
+            Type::Float,
+            "clip the global gradient norm to this (default: no clipping)",
+        ),
     };
     vec![
-        ParamSpec::with_default("lr", Type::Float, Value::Float(lr), "the peak learning rate").constrained(Constraint::POSITIVE),
-        ParamSpec::with_default("schedule", Type::Value("Schedule"), schedule, "linear(warmup: …), cosine(…) or constant()"),
-        ParamSpec::with_default("weight_decay", Type::Float, Value::Float(weight_decay), "AdamW's decoupled weight decay (matrices only)")
-            .constrained(Constraint::NON_NEGATIVE),
+        ParamSpec::with_default(
+            "lr",
+            Type::Float,
+            Value::Float(lr),
+            "the peak learning rate",
+        )
+        .constrained(Constraint::POSITIVE),
+        ParamSpec::with_default(
+            "schedule",
+            Type::Value("Schedule"),
+            schedule,
+            "linear(warmup: …), cosine(…) or constant()",
+        ),
+        ParamSpec::with_default(
+            "weight_decay",
+            Type::Float,
+            Value::Float(weight_decay),
+            "AdamW's decoupled weight decay (matrices only)",
+        )
+        .constrained(Constraint::NON_NEGATIVE),
         clip.constrained(Constraint::POSITIVE),
     ]
 }
