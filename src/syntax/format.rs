@@ -645,6 +645,16 @@ mod tests {
     }
 
     #[test]
+    fn blank_lines_between_items_survive() {
+        let out =
+            assert_stable("param a = f(1)\n\n\n# c\nlet b = g(x) # t\n\nlet c = 2\nlet d = [1]\n");
+        assert_eq!(
+            out,
+            "param a = f(1)\n\n# c\nlet b = g(x)  # t\n\nlet c = 2\nlet d = [1]\n"
+        );
+    }
+
+    #[test]
     fn empty_file_formats_to_empty() {
         assert_eq!(fmt(""), "");
         assert_eq!(fmt("# only\n"), "# only\n");

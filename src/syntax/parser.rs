@@ -26,7 +26,7 @@ pub fn parse(file: FileId, text: &str) -> Result<Module, Diagnostic> {
         .next()
         .expect("the recipe rule always yields one pair");
     let span = span_of(file, &recipe);
-    let mut builder = Builder { file, depth: 0 };
+    let mut builder = Builder::new(file, text);
     let mut items = Vec::new();
     for pair in recipe.into_inner() {
         match pair.as_rule() {
@@ -53,7 +53,7 @@ pub fn parse_value(file: FileId, text: &str) -> Result<Expr, Diagnostic> {
         .into_inner()
         .next()
         .expect("single_value holds an expression");
-    Builder { file, depth: 0 }.expr(expr)
+    Builder::new(file, text).expr(expr)
 }
 
 fn span_of(file: FileId, pair: &Pair<Rule>) -> Span {
@@ -102,14 +102,47 @@ fn check_nesting(file: FileId, text: &str) -> Result<(), Diagnostic> {
     Ok(())
 }
 
-struct Builder {
+struct Builder<'t> {
     file: FileId,
     depth: usize,
+    text: &'t str,
+    /// Comment byte ranges, to keep them out of node spans.
+    comments: Vec<(usize, usize)>,
 }
 
-impl Builder {
+impl<'t> Builder<'t> {
+    fn new(file: FileId, text: &'t str) -> Builder<'t> {
+        let comments = super::comments::extract(text)
+            .into_iter()
+            .map(|c| (c.start, c.end))
+            .collect();
+        Builder {
+            file,
+            depth: 0,
+            text,
+            comments,
+        }
+    }
+
+    /// A node's span without the whitespace and comments pest's implicit skipping leaves at
+    /// the end of rules that end in a repetition.
     fn span(&self, pair: &Pair<Rule>) -> Span {
-        span_of(self.file, pair)
+        let s = pair.as_span();
+        let start = s.start();
+        let mut end = s.end();
+        loop {
+            let trimmed = self.text[start..end].trim_end();
+            end = start + trimmed.len();
+            match self
+                .comments
+                .iter()
+                .find(|(cs, ce)| *cs < end && end <= *ce)
+            {
+                Some((cs, _)) if *cs >= start => end = *cs,
+                _ => break,
+            }
+        }
+        Span::new(self.file, start, end)
     }
 
     fn ident(&self, pair: Pair<Rule>) -> Ident {
