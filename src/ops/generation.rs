@@ -70,7 +70,7 @@ pub fn respond(
             .max(1);
         let config = GenerationConfig {
             max_new_tokens: max_new,
-            sampling: settings.sampling.clone(),
+            sampling: settings.sampling,
             stop_token_ids: stops.clone(),
             seed: seeds.next_u64(),
         };
