@@ -48,6 +48,9 @@ impl RunProgress {
                 .progress_chars("=> "),
         );
         overall.set_prefix("tulu");
+        if mode == ProgressMode::Bars {
+            overall.enable_steady_tick(Duration::from_millis(500));
+        }
         RunProgress {
             mode,
             multi,
