@@ -6,13 +6,20 @@
 
 pub mod call;
 pub mod combine;
+pub mod contamination_report;
 pub mod context;
+pub mod decontam;
+pub mod dedup;
+pub mod dedup_record;
 pub mod export;
 pub mod filter;
 pub mod load;
 pub mod output;
 pub mod registry;
+pub mod row_ref;
 pub mod sample;
+#[cfg(test)]
+mod test_support;
 
 pub use call::{Input, OpCall};
 pub use context::{OpContext, Progress};
@@ -31,5 +38,13 @@ pub trait Op: Send + Sync {
     /// run's effect is still in place, given the metadata it recorded. A `false` reruns the op.
     fn effect_in_place(&self, _call: &OpCall, _meta: &serde_json::Value) -> bool {
         true
+    }
+
+    /// For ops whose result is a table a script wants without `tulu cat` (a contamination
+    /// report): a small JSON object derived from the metadata the op recorded, added as the
+    /// node's `details` in `tulu run --json`. Called after the node ran or was served from the
+    /// cache.
+    fn details(&self, _meta: &serde_json::Value) -> Option<serde_json::Value> {
+        None
     }
 }

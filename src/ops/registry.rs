@@ -19,6 +19,8 @@ impl Registry {
             Box::new(super::combine::Concat::new()),
             Box::new(super::combine::Mix::new()),
             Box::new(super::export::Export::new()),
+            Box::new(super::dedup::Dedup::new()),
+            Box::new(super::decontam::Decontam::new()),
         ];
         let ctors = Vec::new();
         Registry { ops, ctors }
