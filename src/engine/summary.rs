@@ -8,6 +8,11 @@ use serde_json::Value as Json;
 
 use super::artifacts::ArtifactStore;
 use crate::cache::{Hash, Manifest};
+use crate::ops::contamination_report::{ContaminationReport, DECONTAM_META_KEY};
+use crate::ops::dedup_record::{DedupRecord, DEDUP_META_KEY};
+
+/// Dedup clusters `tulu cat --summary` lists, largest first.
+const TOP_CLUSTERS: usize = 10;
 
 const REPORT_MARKDOWN: &str = "report.md";
 
@@ -77,6 +82,10 @@ pub fn render(store: &ArtifactStore, hash: Hash, manifest: &Manifest) -> anyhow:
                 if matches!(key.as_str(), "schema" | "rows" | "sources" | "mix") {
                     continue;
                 }
+                if let Some(rendered) = render_curation(key, value) {
+                    write!(out, "\n{rendered}")?;
+                    continue;
+                }
                 writeln!(
                     out,
                     "\n{key}:\n{}",
@@ -123,6 +132,20 @@ pub fn render(store: &ArtifactStore, hash: Hash, manifest: &Manifest) -> anyhow:
         }
     }
     Ok(out.trim_end().to_string())
+}
+
+/// The records of `dedup` and `decontam`, rendered; `None` for other keys (or a record this
+/// build cannot read, which is then shown as JSON).
+fn render_curation(key: &str, value: &Json) -> Option<String> {
+    match key {
+        DEDUP_META_KEY => serde_json::from_value::<DedupRecord>(value.clone())
+            .ok()
+            .map(|r| r.render_summary(TOP_CLUSTERS)),
+        DECONTAM_META_KEY => serde_json::from_value::<ContaminationReport>(value.clone())
+            .ok()
+            .map(|r| r.render_summary()),
+        _ => None,
+    }
 }
 
 fn indent(text: &str) -> String {
