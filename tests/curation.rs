@@ -284,3 +284,34 @@ fn outputs_are_identical_from_an_empty_cache() {
     assert_eq!(first, second);
     assert_eq!(first.len(), 7);
 }
+
+#[test]
+fn the_card_explains_sampling_and_mixing_per_source() {
+    let p = Project::new();
+    std::fs::write(
+        p.dir.path().join("mix.tulu"),
+        r#"
+let forum = load("forum.jsonl", license: "CC-BY-4.0")
+let scraped = load("scraped.jsonl", license: "MIT")
+let half = forum |> sample(n: 0.5, seed: 1)
+let mixed = mix([(half, 3), (scraped, 2)], seed: 2)
+"#,
+    )
+    .unwrap();
+    p.stdout(&["run", "mix.tulu", "-q"]);
+    let card = p.stdout(&["cat", "mix.tulu", "mixed", "--card"]);
+    assert!(
+        card.contains(
+            "| `half` | sample | 4 | 2 | −2 | n: 0.5, seed: 1, replace: false; removed forum 2 |"
+        ),
+        "{card}"
+    );
+    // Three rows asked of a two-row source: upsampled.
+    assert!(
+        card.contains("| `mixed` | mix | 5 | 5 | 0 | forum: 3 of 2 → 3, scraped: 2 of 3 → 2; removed scraped 1; added forum 1 |"),
+        "{card}"
+    );
+    assert!(card.contains("| CC-BY-4.0 | forum | 3 |"), "{card}");
+    assert!(card.contains("| MIT | scraped | 2 |"), "{card}");
+    assert!(!card.contains("Warning"), "{card}");
+}

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use anyhow::{anyhow, bail};
+use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
 use super::plan_status::plan_status;
@@ -154,7 +155,7 @@ pub fn data_card(session: &Session, target: &PlanNode) -> anyhow::Result<String>
         if let Some(report) = step
             .meta
             .get(DECONTAM_META_KEY)
-            .and_then(|v| serde_json::from_value::<ContaminationReport>(v.clone()).ok())
+            .and_then(|v| ContaminationReport::deserialize(v).ok())
         {
             let _ = writeln!(out, "\n## Decontamination: `{}`\n", step.node.name);
             let _ = writeln!(out, "{}\n", report.headline());
@@ -297,13 +298,13 @@ fn step_note(step: &Step) -> String {
         "dedup" => step
             .meta
             .get(DEDUP_META_KEY)
-            .and_then(|v| serde_json::from_value::<DedupRecord>(v.clone()).ok())
+            .and_then(|v| DedupRecord::deserialize(v).ok())
             .map(|r| r.card_note())
             .unwrap_or_default(),
         "decontam" => step
             .meta
             .get(DECONTAM_META_KEY)
-            .and_then(|v| serde_json::from_value::<ContaminationReport>(v.clone()).ok())
+            .and_then(|v| ContaminationReport::deserialize(v).ok())
             .map(|r| r.card_note())
             .unwrap_or_default(),
         "mix" => mix_note(step.meta.get("mix")),

@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::artifacts::ArtifactStore;
@@ -138,10 +139,10 @@ pub fn render(store: &ArtifactStore, hash: Hash, manifest: &Manifest) -> anyhow:
 /// build cannot read, which is then shown as JSON).
 fn render_curation(key: &str, value: &Json) -> Option<String> {
     match key {
-        DEDUP_META_KEY => serde_json::from_value::<DedupRecord>(value.clone())
+        DEDUP_META_KEY => DedupRecord::deserialize(value)
             .ok()
             .map(|r| r.render_summary(TOP_CLUSTERS)),
-        DECONTAM_META_KEY => serde_json::from_value::<ContaminationReport>(value.clone())
+        DECONTAM_META_KEY => ContaminationReport::deserialize(value)
             .ok()
             .map(|r| r.render_summary()),
         _ => None,

@@ -17,6 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::{anyhow, bail};
+use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::call::dataset_of;
@@ -289,8 +290,7 @@ impl Op for Decontam {
     }
 
     fn details(&self, meta: &Json) -> Option<Json> {
-        let report: ContaminationReport =
-            serde_json::from_value(meta.get(DECONTAM_META_KEY)?.clone()).ok()?;
+        let report = ContaminationReport::deserialize(meta.get(DECONTAM_META_KEY)?).ok()?;
         Some(report.details())
     }
 }
