@@ -295,6 +295,7 @@ let forum = load("forum.jsonl", license: "CC-BY-4.0")
 let scraped = load("scraped.jsonl", license: "MIT")
 let half = forum |> sample(n: 0.5, seed: 1)
 let mixed = mix([(half, 3), (scraped, 2)], seed: 2)
+let twice = concat([mixed, mixed])
 "#,
     )
     .unwrap();
@@ -314,4 +315,10 @@ let mixed = mix([(half, 3), (scraped, 2)], seed: 2)
     assert!(card.contains("| CC-BY-4.0 | forum | 3 |"), "{card}");
     assert!(card.contains("| MIT | scraped | 2 |"), "{card}");
     assert!(!card.contains("Warning"), "{card}");
+    // A dataset read twice counts twice.
+    let card = p.stdout(&["cat", "mix.tulu", "twice", "--card"]);
+    assert!(
+        card.contains("| `twice` | concat | 10 | 10 | 0 |  |"),
+        "{card}"
+    );
 }

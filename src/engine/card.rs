@@ -34,8 +34,32 @@ fn feeds_rows(op: &str, label: &str) -> bool {
 struct Step<'p> {
     node: &'p PlanNode,
     meta: Map<String, Json>,
-    /// The steps whose rows it read.
-    inputs: Vec<NodeId>,
+    /// The steps whose rows it read, each with how many times it read them
+    /// (`concat([a, a])` reads `a` twice).
+    inputs: Vec<(NodeId, u64)>,
+}
+
+/// How many times each input (by position) appears in the node's row-feeding params.
+fn input_uses(node: &PlanNode) -> BTreeMap<usize, u64> {
+    fn count(value: &Json, uses: &mut BTreeMap<usize, u64>) {
+        match value {
+            Json::Object(map) => match map.get("$input").and_then(Json::as_u64) {
+                Some(i) => *uses.entry(i as usize).or_default() += 1,
+                None => map.values().for_each(|v| count(v, uses)),
+            },
+            Json::Array(items) => items.iter().for_each(|v| count(v, uses)),
+            _ => {}
+        }
+    }
+    let mut uses = BTreeMap::new();
+    if let Some(params) = node.params.as_object() {
+        for (name, value) in params {
+            if feeds_rows(node.op, name) {
+                count(value, &mut uses);
+            }
+        }
+    }
+    uses
 }
 
 fn sources_of(meta: &Map<String, Json>) -> SourceRows {
@@ -110,13 +134,15 @@ pub fn data_card(session: &Session, target: &PlanNode) -> anyhow::Result<String>
             .store
             .manifest(output)
             .map_err(|_| rerun(&node.name))?;
+        let uses = input_uses(node);
         let inputs = node
             .inputs
             .iter()
             .zip(&node.input_labels)
-            .filter_map(|(input, label)| match input {
+            .enumerate()
+            .filter_map(|(i, (input, label))| match input {
                 PlanInput::Node(up) if lineage.contains(up) && feeds_rows(node.op, label) => {
-                    Some(*up)
+                    Some((*up, uses.get(&i).copied().unwrap_or(1)))
                 }
                 _ => None,
             })
@@ -209,15 +235,18 @@ fn render_lineage(out: &mut String, steps: &[Step]) {
     for step in steps {
         let node = step.node;
         let rows_out = rows_of(&step.meta);
-        let upstream: Vec<&Step> = step
+        let upstream: Vec<(&Step, u64)> = step
             .inputs
             .iter()
-            .filter_map(|id| steps.iter().find(|s| s.node.id == *id))
+            .filter_map(|(id, uses)| steps.iter().find(|s| s.node.id == *id).map(|s| (s, *uses)))
             .collect();
         let (rows_in, change) = if upstream.is_empty() {
             (String::new(), String::new())
         } else {
-            let rows_in: u64 = upstream.iter().map(|s| rows_of(&s.meta)).sum();
+            let rows_in: u64 = upstream
+                .iter()
+                .map(|(s, uses)| rows_of(&s.meta) * uses)
+                .sum();
             let change = rows_out as i64 - rows_in as i64;
             (rows_in.to_string(), signed(change))
         };
@@ -250,11 +279,11 @@ fn signed(n: i64) -> String {
 }
 
 /// Per source, rows removed (or added, by upsampling) relative to the step's inputs.
-fn source_delta(upstream: &[&Step], meta: &Map<String, Json>) -> String {
+fn source_delta(upstream: &[(&Step, u64)], meta: &Map<String, Json>) -> String {
     let mut before: BTreeMap<String, i64> = BTreeMap::new();
-    for step in upstream {
+    for (step, uses) in upstream {
         for (name, (_, rows)) in sources_of(&step.meta) {
-            *before.entry(name).or_default() += rows as i64;
+            *before.entry(name).or_default() += (rows * uses) as i64;
         }
     }
     let after = sources_of(meta);
