@@ -141,6 +141,10 @@ struct CatArgs {
     /// A summary instead of the rows: schema, counts per source, what the op recorded.
     #[arg(long)]
     summary: bool,
+    /// A data card (Markdown): sources, licenses, rows per source, and every upstream step
+    /// (dedup, decontam, filter, sample, mix, …) with the rows it removed.
+    #[arg(long, conflicts_with_all = ["summary", "limit", "provenance"])]
+    card: bool,
     /// Print at most this many rows.
     #[arg(long)]
     limit: Option<usize>,
@@ -484,6 +488,10 @@ fn cmd_cat(args: CatArgs) -> Result<ExitCode> {
     })?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
+    if args.card {
+        writeln!(out, "{}", tulu::engine::card::data_card(&session, node)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let manifest = session.store.manifest(output).map_err(|e| anyhow!("{e}"))?;
     if args.summary || manifest.kind != "dataset" {
         let context = tulu::engine::summary::NodeContext {

@@ -1,6 +1,7 @@
 //! Scheduling and execution, early cutoff, `plan`/`why`, the lockfile, progress and run records.
 
 pub mod artifacts;
+pub mod card;
 pub mod lockfile;
 pub mod plan_status;
 pub mod progress;

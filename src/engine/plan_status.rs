@@ -34,6 +34,7 @@ pub fn plan_status(session: &Session) -> anyhow::Result<Report> {
             output,
             duration: None,
             error: None,
+            details: None,
         });
     }
     Ok(report)

@@ -42,6 +42,11 @@ pub struct NodeReport {
     pub output: Option<Hash>,
     pub duration: Option<Duration>,
     pub error: Option<String>,
+    /// What the op reports beyond its status (a contamination table), from [`Op::details`];
+    /// only present for nodes whose output is known.
+    ///
+    /// [`Op::details`]: crate::ops::Op::details
+    pub details: Option<Json>,
 }
 
 impl NodeReport {
@@ -59,6 +64,9 @@ impl NodeReport {
         }
         if let Some(e) = &self.error {
             obj["error"] = json!(e);
+        }
+        if let Some(details) = &self.details {
+            obj["details"] = details.clone();
         }
         obj
     }

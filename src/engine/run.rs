@@ -19,7 +19,7 @@ use super::report::{NodeReport, Report, Status};
 use super::session::{Hit, Session};
 use crate::cache::{Hash, RunNode, RunRecord};
 use crate::check::value::NodeId;
-use crate::check::PlanInput;
+use crate::check::{PlanInput, PlanNode};
 use crate::graph::PlanGraph;
 use crate::ops::{Input, OpCall, OpContext};
 
@@ -159,6 +159,7 @@ pub fn run(session: &Session, progress: &RunProgress, opts: &RunOptions) -> anyh
                             None => {
                                 let report = NodeReport {
                                     key: Some(key),
+                                    details: node_details(session, node, output),
                                     ..simple_report(
                                         session,
                                         id,
@@ -279,6 +280,7 @@ pub fn run(session: &Session, progress: &RunProgress, opts: &RunOptions) -> anyh
                         output: Some(output),
                         duration: Some(finished.duration),
                         error: None,
+                        details: node_details(session, node, output),
                     };
                     progress.node_finished(Some(finished.progress), &report.line());
                     reports[i] = Some(report);
@@ -548,6 +550,7 @@ fn fail(
         output: None,
         duration,
         error: Some(error),
+        details: None,
     };
     progress.node_finished(node_progress, &report.line());
     reports[i] = Some(report);
@@ -586,7 +589,16 @@ fn simple_report(
         output,
         duration: None,
         error,
+        details: None,
     }
+}
+
+/// What the node's op reports about its output beyond the status (`Op::details`), read from
+/// the output's manifest.
+fn node_details(session: &Session, node: &PlanNode, output: Hash) -> Option<serde_json::Value> {
+    let op = session.op(node).ok()?;
+    let manifest = session.store.manifest(output).ok()?;
+    op.details(&manifest.meta)
 }
 
 fn lock_mismatch(lock: Option<&Lockfile>, name: &str, output: Hash) -> Option<String> {

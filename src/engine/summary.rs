@@ -4,10 +4,16 @@
 
 use std::fmt::Write;
 
+use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::artifacts::ArtifactStore;
 use crate::cache::{Hash, Manifest};
+use crate::ops::contamination_report::{ContaminationReport, DECONTAM_META_KEY};
+use crate::ops::dedup_record::{DedupRecord, DEDUP_META_KEY};
+
+/// Dedup clusters `tulu cat --summary` lists, largest first.
+const TOP_CLUSTERS: usize = 10;
 
 const REPORT_MARKDOWN: &str = "report.md";
 
@@ -101,6 +107,10 @@ pub fn render(
                     key.as_str(),
                     "schema" | "rows" | "sources" | "mix" | "score"
                 ) {
+                    continue;
+                }
+                if let Some(rendered) = render_curation(key, value) {
+                    write!(out, "\n{rendered}")?;
                     continue;
                 }
                 writeln!(
@@ -313,6 +323,20 @@ fn sparkline(values: &[f64], width: usize) -> String {
             BARS[((t * 7.0).round() as usize).min(7)]
         })
         .collect()
+}
+
+/// The records of `dedup` and `decontam`, rendered; `None` for other keys (or a record this
+/// build cannot read, which is then shown as JSON).
+fn render_curation(key: &str, value: &Json) -> Option<String> {
+    match key {
+        DEDUP_META_KEY => DedupRecord::deserialize(value)
+            .ok()
+            .map(|r| r.render_summary(TOP_CLUSTERS)),
+        DECONTAM_META_KEY => ContaminationReport::deserialize(value)
+            .ok()
+            .map(|r| r.render_summary()),
+        _ => None,
+    }
 }
 
 fn indent(text: &str) -> String {

@@ -6,8 +6,12 @@
 
 pub mod call;
 pub mod combine;
+pub mod contamination_report;
 pub mod context;
 pub mod ctors;
+pub mod decontam;
+pub mod dedup;
+pub mod dedup_record;
 pub mod eval;
 pub mod eval_report;
 pub mod export;
@@ -21,10 +25,13 @@ pub mod output;
 pub mod pretrain;
 pub mod registry;
 pub mod render;
+pub mod row_ref;
 pub mod sample;
 pub mod score;
 pub mod sft;
 pub mod synth;
+#[cfg(test)]
+mod test_support;
 pub mod train_observer;
 pub mod training_params;
 pub mod verifier_ctors;
@@ -46,5 +53,13 @@ pub trait Op: Send + Sync {
     /// run's effect is still in place, given the metadata it recorded. A `false` reruns the op.
     fn effect_in_place(&self, _call: &OpCall, _meta: &serde_json::Value) -> bool {
         true
+    }
+
+    /// For ops whose result is a table a script wants without `tulu cat` (a contamination
+    /// report): a small JSON object derived from the metadata the op recorded, added as the
+    /// node's `details` in `tulu run --json`. Called after the node ran or was served from the
+    /// cache.
+    fn details(&self, _meta: &serde_json::Value) -> Option<serde_json::Value> {
+        None
     }
 }

@@ -27,6 +27,8 @@ impl Registry {
             Box::new(super::generate_op::Generate::new()),
             Box::new(super::eval::Eval::new()),
             Box::new(super::score::Score::new()),
+            Box::new(super::dedup::Dedup::new()),
+            Box::new(super::decontam::Decontam::new()),
         ];
         let mut ctors = Vec::new();
         ctors.extend(super::ctors::signatures());
