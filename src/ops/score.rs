@@ -146,7 +146,6 @@ impl Op for Score {
             })
             .collect();
         let mut out = Dataset::new(data.schema, rows);
-        out.meta = data.meta.clone();
         out.meta
             .insert("score".into(), tally.to_json(&verifier.name()));
         Ok(Output::Dataset(out))

@@ -332,6 +332,51 @@ mod tests {
         }
     }
 
+    /// Hostile gold and responses end as errors or incorrect scores, never as panics or hangs.
+    #[test]
+    fn hostile_rows_never_panic() {
+        // Rows come from serde_json, which refuses nesting past 128 levels.
+        let mut nested = Value::Null;
+        for _ in 0..120 {
+            nested = json!([nested]);
+        }
+        let golds = [
+            json!("[".repeat(100_000)),
+            json!("{".repeat(100_000)),
+            json!(format!("[{}]", "'a',".repeat(10_000))),
+            json!("\\boxed{".repeat(1_000)),
+            json!("9".repeat(20_000)),
+            json!({"instruction_id_list": ["length_constraints:number_words"], "kwargs": [{"num_words": -1, "relation": "less than"}]}),
+            json!({"instruction_id_list": ["detectable_content:number_placeholders"], "kwargs": [{"num_placeholders": 1e300}]}),
+            nested,
+            json!(true),
+            json!(-0.0),
+        ];
+        let verifiers = [
+            Verifier::Gsm8k,
+            Verifier::Math,
+            Verifier::IfEval { mode: Mode::Loose },
+        ];
+        let responses = [
+            "",
+            "\\boxed{",
+            &"(".repeat(50_000),
+            "<think></think>",
+            "\u{0}\u{202e}",
+        ];
+        for gold in &golds {
+            for verifier in verifiers {
+                let row = row(json!({"prompt": "p", "ground_truth": gold}));
+                if let Ok(prepared) = verifier.prepare(&row) {
+                    for response in responses {
+                        let assessment = prepared.assess(response);
+                        assert!(assessment.score.reward == 0.0 || assessment.score.correct);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn gold_errors_name_the_field() {
         let error = Verifier::Gsm8k

@@ -176,12 +176,18 @@ const NOT_INSTRUCTIONS_HELP: &str = "the IFEval verifier needs {instruction_id_l
      kwargs: [objects]}; a GSM8K or MATH row is scored with `verifier.gsm8k`, `verifier.math` or \
      `verifier.auto`, which picks the verifier from the row's `dataset`";
 
-fn looks_like_instructions(value: &Value) -> bool {
+fn looks_like_instructions(mut value: &Value) -> bool {
+    // open-instruct wraps the object in a one-element list; look through such wrappers.
+    while let Value::Array(items) = value {
+        match items.first() {
+            Some(first) => value = first,
+            None => return false,
+        }
+    }
     match value {
         Value::Object(map) => {
             map.contains_key("instruction_id_list") || map.contains_key("instruction_id")
         }
-        Value::Array(items) => items.first().is_some_and(looks_like_instructions),
         _ => false,
     }
 }
