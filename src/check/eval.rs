@@ -1089,6 +1089,9 @@ impl Checker {
                                     suggested.push(close);
                                     d.with_help(format!("did you mean `{close}`?"))
                                 }
+                                None if names.is_empty() => {
+                                    d.with_help(format!("`{callee}` takes no arguments"))
+                                }
                                 None => {
                                     d.with_help(format!("its params are: {}", names.join(", ")))
                                 }
