@@ -270,9 +270,17 @@ impl DocBuilder<'_> {
         let mut parts = self.inner_comments(e.span.start as usize);
         let doc = self.expr_inner(e);
         if parts.is_empty() {
-            doc
+            return doc;
+        }
+        // An own-line comment here follows code on the same output line (`let x = `, `|> `,
+        // `(`): it must start a line of its own, or it would become a trailing comment the next
+        // time the text is formatted. (In a bracketed sequence the comments were already taken.)
+        let own_line = parts.iter().any(|p| matches!(p, Doc::HardLine));
+        parts.push(doc);
+        if own_line {
+            parts.insert(0, Doc::HardLine);
+            Doc::Indent(parts)
         } else {
-            parts.push(doc);
             Doc::Concat(parts)
         }
     }
@@ -642,6 +650,17 @@ mod tests {
             out,
             "let x = [(a,), {k: \"q\\\"\\n\", n: -1.5e-3}, (b, 2)]\n"
         );
+    }
+
+    #[test]
+    fn own_line_comments_inside_an_expression_stay_on_their_own_line() {
+        // Found by fuzzing: the comment was printed right after `(` and became a trailing
+        // comment on the next run, so formatting was not idempotent.
+        let out = assert_stable("let e = (\n#\ns)");
+        assert_eq!(out, "let e = (\n    #\n    s)\n");
+        let out = assert_stable("let x =\n# why\nload(\"a.jsonl\")\n");
+        assert_eq!(out, "let x =\n    # why\n    load(\"a.jsonl\")\n");
+        assert_stable("let d = a\n|>\n# stage\nf()\n");
     }
 
     #[test]
