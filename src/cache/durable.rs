@@ -83,6 +83,19 @@ impl TempFile {
     }
 }
 
+impl TempFile {
+    /// Renames the file to `destination` without flushing anything to disk: for a file that only
+    /// means something while this process runs (the lock holder record), which a power loss
+    /// makes moot anyway. Readers still see the old file or the new one, never half of one.
+    pub(crate) fn rename_unsynced(mut self, destination: &Path) -> Result<()> {
+        self.file.take();
+        fs::rename(&self.path, destination)
+            .map_err(CacheError::io("move a finished temp file to", destination))?;
+        self.path = PathBuf::new();
+        Ok(())
+    }
+}
+
 impl Drop for TempFile {
     fn drop(&mut self) {
         if !self.path.as_os_str().is_empty() {

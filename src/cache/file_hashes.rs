@@ -91,7 +91,8 @@ impl Index {
         }
 
         let mut file = File::open(&canonical).map_err(CacheError::io("open", &canonical))?;
-        let hash = hash_reader(&mut file).map_err(CacheError::io("read", &canonical))?;
+        let hash =
+            hash_reader(&mut file, before.len()).map_err(CacheError::io("read", &canonical))?;
         let after = file
             .metadata()
             .map_err(CacheError::io("read metadata of", &canonical))?;

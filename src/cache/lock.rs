@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::durable::{ensure_dir, write_atomically};
+use super::durable::{ensure_dir, TempFile};
 use super::error::{CacheError, Result};
 
 /// File name of the lock inside the cache directory.
@@ -170,7 +170,11 @@ impl CacheLock {
         })?;
         let temp_dir = dir.join("tmp");
         ensure_dir(&temp_dir)?;
-        write_atomically(&temp_dir, &dir.join(HOLDER_FILE), &bytes, false)?;
+        // Atomic but not flushed: the record only matters while this process lives, and flushing
+        // it cost every command two disk syncs.
+        let mut temp = TempFile::create(&temp_dir, "holder")?;
+        temp.write_all(&bytes)?;
+        temp.rename_unsynced(&dir.join(HOLDER_FILE))?;
         Ok(lock)
     }
 

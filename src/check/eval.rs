@@ -108,8 +108,16 @@ struct EvaluatedArg {
     span: Span,
 }
 
+/// The most work checking one recipe may take, in evaluation steps plus values copied. Checking a
+/// 10,000-node recipe takes about 100,000; a def that calls another def twice, or a list built from
+/// another one twice (`[a, a]`), doubles the work at each level, and 30 such lines would otherwise
+/// take hours and all memory before anything is reported.
+pub const MAX_CHECK_STEPS: usize = 2_000_000;
+
 pub struct Checker {
     catalog: &'static dyn Catalog,
+    /// Work done so far, against [`MAX_CHECK_STEPS`].
+    steps: usize,
     pub loader: Loader,
     pub diags: Vec<Diagnostic>,
     pub nodes: Vec<PlanNode>,
@@ -126,6 +134,7 @@ impl Checker {
     pub fn new(catalog: &'static dyn Catalog, loader: Loader, overrides: Vec<Override>) -> Checker {
         Checker {
             catalog,
+            steps: 0,
             loader,
             diags: Vec::new(),
             nodes: Vec::new(),
@@ -557,7 +566,47 @@ impl Checker {
 
     // ---- expressions ---------------------------------------------------------------------------
 
+    /// Counts `work` against [`MAX_CHECK_STEPS`]; false once the budget is spent (reported once,
+    /// at `span`).
+    fn charge(&mut self, work: usize, span: Span) -> bool {
+        if self.steps > MAX_CHECK_STEPS {
+            return false;
+        }
+        self.steps += work;
+        if self.steps <= MAX_CHECK_STEPS {
+            return true;
+        }
+        self.diags.push(
+            Diagnostic::error(
+                "tulu::check::too-large",
+                format!("checking this recipe takes more than {MAX_CHECK_STEPS} steps"),
+                span,
+            )
+            .with_label("the limit was reached here")
+            .with_help(
+                "something doubles at each level: a def that calls another def twice, or a value \
+                 built from another one twice (`[a, a]`, `a ++ a`); build it from fewer, larger steps",
+            ),
+        );
+        false
+    }
+
     fn eval(&mut self, env: Env, e: &Expr, names: &mut Names) -> Value {
+        if !self.charge(1, e.span) {
+            return Value::Poison;
+        }
+        let value = self.eval_kind(env, e, names);
+        // A name or field copies a value computed before; copies are where work can double.
+        if matches!(e.kind, ExprKind::Name(_) | ExprKind::Field(..)) {
+            let left = (MAX_CHECK_STEPS + 1).saturating_sub(self.steps);
+            if !self.charge(value.size_up_to(left), e.span) {
+                return Value::Poison;
+            }
+        }
+        value
+    }
+
+    fn eval_kind(&mut self, env: Env, e: &Expr, names: &mut Names) -> Value {
         match &e.kind {
             ExprKind::Int { value, .. } => Value::Int(*value),
             ExprKind::Float { value, .. } => Value::Float(*value),

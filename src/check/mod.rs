@@ -82,13 +82,9 @@ fn run_checker(
     recipe_path: std::path::PathBuf,
 ) -> Result<Plan, CheckFailure> {
     let mut diagnostics = Vec::new();
-    // A parse error in the root leaves an empty module; report it and stop there.
-    let root_text = loader
-        .sources
-        .get(loader.module(loader::ModuleId(0)).file)
-        .text
-        .clone();
-    if let Err(d) = crate::syntax::parse(loader.module(loader::ModuleId(0)).file, &root_text) {
+    // A parse error in the root leaves an empty module; report it and stop there. (Only the root
+    // is loaded yet, so an error here is the root's: no need to parse it a second time.)
+    if let Some(d) = loader.parse_errors.pop() {
         return Err(CheckFailure {
             sources: loader.sources,
             diagnostics: vec![d],

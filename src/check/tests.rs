@@ -165,3 +165,51 @@ fn relative_imports_resolve_against_the_importing_file() {
     assert_eq!(names, ["sets.chats", "s"]);
     assert_eq!(plan.find("s").unwrap().params["n"], serde_json::json!(0.75));
 }
+
+#[test]
+fn work_that_doubles_at_each_level_is_stopped_with_one_error() {
+    // Found while fuzzing for slow inputs: 32 short lines used to take hours (defs expand at each
+    // call) or all memory (each list holds two copies of the one before).
+    let dir = data_dir();
+    let mut defs = String::from("def f0(d: Dataset<Chat>) -> Dataset<Chat> { d }\n");
+    for i in 1..=32 {
+        defs.push_str(&format!(
+            "def f{i}(d: Dataset<Chat>) -> Dataset<Chat> {{ f{}(f{}(d)) }}\n",
+            i - 1,
+            i - 1
+        ));
+    }
+    defs.push_str("let x = f32(load(\"chat.jsonl\"))\nlet y = load(\"chat.jsonl\")\n");
+    let err = check(dir.path(), &defs, &[]).unwrap_err();
+    assert_eq!(codes(&err), ["tulu::check::too-large"]);
+
+    let mut lists = String::from("let a0 = 1\n");
+    for i in 1..=40 {
+        lists.push_str(&format!("let a{i} = [a{}, a{}]\n", i - 1, i - 1));
+    }
+    let err = check(dir.path(), &lists, &[]).unwrap_err();
+    assert_eq!(codes(&err), ["tulu::check::too-large"]);
+    assert!(err
+        .render(false)
+        .contains("a def that calls another def twice"));
+
+    let mut params = String::from("param p0 = [1]\n");
+    for i in 1..=40 {
+        params.push_str(&format!("param p{i} = p{} ++ p{}\n", i - 1, i - 1));
+    }
+    let err = check(dir.path(), &params, &[]).unwrap_err();
+    assert_eq!(codes(&err), ["tulu::check::too-large"]);
+}
+
+#[test]
+fn a_recipe_of_ten_thousand_nodes_is_within_the_work_budget() {
+    let dir = data_dir();
+    let mut src = String::from("let n0 = load(\"chat.jsonl\")\n");
+    for i in 1..10_000 {
+        src.push_str(&format!(
+            "let n{i} = n{} |> sample(n: 0.5, seed: {i})\n",
+            i - 1
+        ));
+    }
+    assert_eq!(ok(dir.path(), &src).nodes.len(), 10_000);
+}

@@ -80,6 +80,26 @@ impl Value {
         }
     }
 
+    /// How many values this one is made of (itself included), counted only up to `cap`: what a
+    /// copy of it costs the checker.
+    pub fn size_up_to(&self, cap: usize) -> usize {
+        let mut count = 0;
+        let mut todo = vec![self];
+        while let Some(v) = todo.pop() {
+            count += 1;
+            if count >= cap {
+                return cap;
+            }
+            match v {
+                Value::List(items) | Value::Tuple(items) => todo.extend(items),
+                Value::Record(fields) => todo.extend(fields.iter().map(|(_, v)| v)),
+                Value::Ctor(c) => todo.extend(c.args.iter().map(|(_, v)| v)),
+                _ => {}
+            }
+        }
+        count
+    }
+
     pub fn is_poison(&self) -> bool {
         match self {
             Value::Poison => true,

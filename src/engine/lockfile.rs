@@ -67,13 +67,18 @@ impl Lockfile {
         Ok(Some(lock))
     }
 
-    /// Written atomically: a crash never leaves half a lockfile.
+    /// Written atomically: a crash never leaves half a lockfile. A lockfile that already says
+    /// the same is left alone (a no-op rerun then costs no disk flush, and the file keeps its
+    /// modification time).
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
         let body = toml::to_string(self)?;
         let text = format!(
             "# Written by `tulu run`: every node's inputs, params and output hash, so that this recipe\n\
              # can be reproduced bit for bit. Commit it beside the recipe; `tulu run --locked` checks it.\n\n{body}"
         );
+        if std::fs::read(path).is_ok_and(|old| old == text.as_bytes()) {
+            return Ok(());
+        }
         let dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())

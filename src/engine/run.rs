@@ -85,6 +85,9 @@ pub fn run(session: &Session, progress: &RunProgress, opts: &RunOptions) -> anyh
         }
     }
     let mut reports: Vec<Option<NodeReport>> = vec![None; n];
+    // Each node's output once it is done: kept beside `state` (a node's key needs its inputs'
+    // outputs, and rebuilding this per node made a run quadratic in the number of nodes).
+    let mut outputs: Vec<Option<Hash>> = vec![None; n];
     let mut keys: Vec<Option<Hash>> = vec![None; n];
     let mut recoveries = vec![0u32; n];
     let mut ready: VecDeque<NodeId> = VecDeque::new();
@@ -142,7 +145,6 @@ pub fn run(session: &Session, progress: &RunProgress, opts: &RunOptions) -> anyh
                     ));
                     continue;
                 }
-                let outputs = outputs_of(&state);
                 let inputs = session.input_hashes(node, &outputs);
                 let hashes: Vec<Hash> =
                     inputs.iter().map(|h| h.expect("inputs are done")).collect();
@@ -172,6 +174,7 @@ pub fn run(session: &Session, progress: &RunProgress, opts: &RunOptions) -> anyh
                                 progress.node_finished(None, &report.line());
                                 reports[i] = Some(report);
                                 state[i] = State::Done(output);
+                                outputs[i] = Some(output);
                                 release_dependents(session, &graph, &mut state, &mut ready, id);
                             }
                             Some(error) => {
@@ -221,7 +224,7 @@ pub fn run(session: &Session, progress: &RunProgress, opts: &RunOptions) -> anyh
                 .unwrap_or_default();
             match finished.outcome {
                 Outcome::Ran(output) => {
-                    let inputs = session.input_hashes(node, &outputs_of(&state));
+                    let inputs = session.input_hashes(node, &outputs);
                     let record = RunRecord {
                         output_hash: output,
                         op: node.op.to_string(),
@@ -285,6 +288,7 @@ pub fn run(session: &Session, progress: &RunProgress, opts: &RunOptions) -> anyh
                     progress.node_finished(Some(finished.progress), &report.line());
                     reports[i] = Some(report);
                     state[i] = State::Done(output);
+                    outputs[i] = Some(output);
                     release_dependents(session, &graph, &mut state, &mut ready, finished.id);
                 }
                 Outcome::InputDamaged(input_index) => {
@@ -341,6 +345,7 @@ pub fn run(session: &Session, progress: &RunProgress, opts: &RunOptions) -> anyh
                     state[i] = State::Waiting;
                     reports[i] = None;
                     state[p] = State::Queued;
+                    outputs[p] = None;
                     if let Some(r) = reports[p].as_mut() {
                         r.reasons = vec![Reason::OutputCorrupt];
                     }
@@ -486,16 +491,6 @@ fn execute(
     };
     let _ = std::fs::remove_dir_all(&work_dir);
     outcome
-}
-
-fn outputs_of(state: &[State]) -> Vec<Option<Hash>> {
-    state
-        .iter()
-        .map(|s| match s {
-            State::Done(h) => Some(*h),
-            _ => None,
-        })
-        .collect()
 }
 
 fn inputs_done(session: &Session, state: &[State], id: NodeId) -> bool {

@@ -22,14 +22,19 @@ pub struct Previous {
 impl Previous {
     /// From the lockfile, and for nodes it lacks, from the newest run of this recipe in the
     /// cache's run log (a run that failed writes no lockfile but still logs what it did).
-    pub fn load(cache: &Cache, recipe: &Path, lock: Option<&Lockfile>) -> Previous {
+    pub fn load(cache: &Cache, plan: &Plan, lock: Option<&Lockfile>) -> Previous {
         let mut by_name = HashMap::new();
         if let Some(lock) = lock {
             for node in &lock.nodes {
                 by_name.insert(node.name.clone(), node.previous_run());
             }
         }
-        let recipe = recipe.display().to_string();
+        // The run log is only needed for nodes the lockfile does not know; decoding its last
+        // runs costs time in proportion to the recipe's size.
+        if plan.nodes.iter().all(|n| by_name.contains_key(&n.name)) {
+            return Previous { by_name };
+        }
+        let recipe = plan.recipe_path.display().to_string();
         if let Ok(runs) = cache.index().last_runs(20) {
             for run in runs.iter().filter(|r| r.recipe == recipe) {
                 for node in &run.nodes {
@@ -81,7 +86,7 @@ impl<'a> Session<'a> {
         cache: &'a Cache,
         lock: Option<&Lockfile>,
     ) -> anyhow::Result<Session<'a>> {
-        let previous = Previous::load(cache, &plan.recipe_path, lock);
+        let previous = Previous::load(cache, plan, lock);
         let mut session = Session {
             plan,
             store: ArtifactStore::new(cache),

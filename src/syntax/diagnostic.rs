@@ -97,13 +97,21 @@ impl Diagnostic {
             .secondary
             .iter()
             .partition(|l| l.span.file == self.primary.span.file);
-        let mut labels = vec![LabeledSpan::new_with_span(
-            self.primary.text.clone(),
-            self.primary.span,
-        )];
+        let mut message = self.message.clone();
+        let mut labels = Vec::new();
+        if fits_a_snippet(file, self.primary.span) {
+            labels.push(LabeledSpan::new_with_span(
+                self.primary.text.clone(),
+                self.primary.span,
+            ));
+        } else {
+            let (line, column) = file.line_col(self.primary.span.start as usize);
+            message = format!("{message} (at {}:{line}:{column})", file.name);
+        }
         labels.extend(
             same_file
                 .into_iter()
+                .filter(|l| fits_a_snippet(file, l.span))
                 .map(|l| LabeledSpan::new_with_span(l.text.clone(), l.span)),
         );
         let related = other_files
@@ -120,13 +128,33 @@ impl Diagnostic {
         RenderedDiagnostic {
             severity: self.severity,
             code: self.code,
-            message: self.message.clone(),
+            message,
             help: self.help.clone(),
             labels,
             source: NamedSource::new(file.name.clone(), file.text.to_string()),
             related,
         }
     }
+}
+
+/// Labels further right than this many bytes into their line are not drawn under a snippet: such
+/// a line is unreadable anyway, and miette cannot pad an underline past 65,535 columns (a tab
+/// takes 4 columns, so 16,000 bytes stay below that).
+const MAX_SNIPPET_COLUMN: usize = 16_000;
+
+/// Whether a label at `span` can be drawn under the source line(s) it covers.
+fn fits_a_snippet(file: &super::source::SourceFile, span: Span) -> bool {
+    let text = file.text.as_str();
+    let column = |offset: usize| {
+        let offset = offset.min(text.len());
+        let line_start = text.as_bytes()[..offset]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |nl| nl + 1);
+        offset - line_start
+    };
+    column(span.start as usize) <= MAX_SNIPPET_COLUMN
+        && column(span.end as usize) <= MAX_SNIPPET_COLUMN
 }
 
 impl fmt::Display for Diagnostic {
@@ -213,4 +241,22 @@ pub fn render_all(diags: &[Diagnostic], sources: &SourceMap, fancy: bool) -> Str
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_label_far_right_on_a_long_line_renders_without_a_snippet() {
+        let mut sources = SourceMap::new();
+        let text = format!("let x = {}oops\n", "\t".repeat(20_000));
+        let at = text.find("oops").unwrap();
+        let file = sources.add("wide.tulu", text);
+        let diag = Diagnostic::error("tulu::test", "bad thing", Span::new(file, at, at + 4))
+            .with_secondary(Span::new(file, 0, 3), "this binding");
+        let out = render_all(&[diag], &sources, false);
+        assert!(out.contains("bad thing (at wide.tulu:1:20009)"), "{out}");
+        assert!(out.contains("this binding"), "{out}");
+    }
 }

@@ -267,14 +267,35 @@ impl DocBuilder<'_> {
     }
 
     fn expr(&mut self, e: &Expr) -> Doc {
-        let mut parts = self.inner_comments(e.span.start as usize);
+        let parts = self.inner_comments(e.span.start as usize);
         let doc = self.expr_inner(e);
         if parts.is_empty() {
-            doc
-        } else {
-            parts.push(doc);
-            Doc::Concat(parts)
+            return doc;
         }
+        // These comments lie between code on the same output line (`let x = `, `|> `, `(`) and
+        // this expression (in a bracketed sequence they were already taken). A trailing one stays
+        // at the end of that line, own-line ones get lines of their own, and the expression
+        // starts on a fresh line: formatting again then finds every comment where it was left.
+        let mut out = Vec::new();
+        let mut own_line_seen = false;
+        for part in parts {
+            match part {
+                Doc::LineSuffix(s) if !own_line_seen => out.push(Doc::LineSuffix(s)),
+                Doc::LineSuffix(s) => {
+                    out.push(Doc::HardLine);
+                    out.push(text(s.trim_start()));
+                }
+                Doc::HardLine => {}
+                other => {
+                    own_line_seen = true;
+                    out.push(Doc::HardLine);
+                    out.push(other);
+                }
+            }
+        }
+        out.push(Doc::HardLine);
+        out.push(doc);
+        Doc::Indent(out)
     }
 
     fn expr_inner(&mut self, e: &Expr) -> Doc {
@@ -342,19 +363,29 @@ impl DocBuilder<'_> {
                 }
                 stages.push(cur);
                 stages.reverse();
-                let first = self.expr(stages[0]);
+                // A comment after a stage stays on that stage's line; one after the last stage is
+                // the binding's, and taken there.
+                let mut first = vec![self.expr(stages[0])];
+                self.trailing_comment(&mut first, stages[0].span.end as usize);
                 let mut rest = Vec::new();
-                for stage in &stages[1..] {
+                for (i, stage) in stages.iter().enumerate().skip(1) {
                     rest.push(Doc::Line);
                     rest.push(text("|> "));
                     rest.push(self.expr(stage));
+                    if i + 1 < stages.len() {
+                        self.trailing_comment(&mut rest, stage.span.end as usize);
+                    }
                 }
-                Doc::Group(vec![first, Doc::Indent(rest)])
+                Doc::Group(vec![Doc::Concat(first), Doc::Indent(rest)])
             }
             ExprKind::Concat(lhs, rhs) => {
-                let l = self.expr(lhs);
+                let mut l = vec![self.expr(lhs)];
+                self.trailing_comment(&mut l, lhs.span.end as usize);
                 let r = self.expr(rhs);
-                Doc::Group(vec![l, Doc::Indent(vec![Doc::Line, text("++ "), r])])
+                Doc::Group(vec![
+                    Doc::Concat(l),
+                    Doc::Indent(vec![Doc::Line, text("++ "), r]),
+                ])
             }
         }
     }
@@ -437,6 +468,10 @@ fn render(doc: &Doc, width: usize) -> String {
     let mut suffix: Vec<String> = Vec::new();
     let mut stack: Vec<(usize, Mode, &Doc)> = vec![(0, Mode::Break, doc)];
     let newline = |out: &mut String, col: &mut usize, indent: usize, suffix: &mut Vec<String>| {
+        if !suffix.is_empty() {
+            // A trailing comment brings its own two spaces.
+            out.truncate(out.trim_end_matches(' ').len());
+        }
         for s in suffix.drain(..) {
             out.push_str(&s);
         }
@@ -652,6 +687,26 @@ mod tests {
             out,
             "param a = f(1)\n\n# c\nlet b = g(x)  # t\n\nlet c = 2\nlet d = [1]\n"
         );
+    }
+
+    #[test]
+    fn own_line_comments_inside_an_expression_stay_on_their_own_line() {
+        // Found by fuzzing: the comment was printed right after `(` and became a trailing
+        // comment on the next run, so formatting was not idempotent.
+        let out = assert_stable("let e = (\n#\ns)");
+        assert_eq!(out, "let e = (\n    #\n    s)\n");
+        let out = assert_stable("let x =\n# why\nload(\"a.jsonl\")\n");
+        assert_eq!(out, "let x =\n    # why\n    load(\"a.jsonl\")\n");
+        assert_stable("let d = a\n|>\n# stage\nf()\n");
+        // Also found by fuzzing: a trailing comment before an expression was printed at the end
+        // of the expression's first line, inside its brackets when they broke, and moved again
+        // on the next run.
+        let long = "W".repeat(90);
+        let out = assert_stable(&format!("let #]\nx = (raw, {long})\n"));
+        assert!(out.starts_with("let x =  #]\n    (\n"), "{out}");
+        let out = assert_stable("let d = a |> f() # after f\n|> g() # after g\n");
+        assert_eq!(out, "let d = a\n    |> f()  # after f\n    |> g()  # after g\n");
+        assert_stable("let l = [1] # one\n++ [2]\n");
     }
 
     #[test]

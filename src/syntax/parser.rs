@@ -61,13 +61,16 @@ fn span_of(file: FileId, pair: &Pair<Rule>) -> Span {
     Span::new(file, s.start(), s.end())
 }
 
-/// Rejects nesting deeper than [`MAX_NESTING`] brackets, skipping strings and comments.
+/// Rejects nesting deeper than [`MAX_NESTING`] brackets, skipping strings and comments. The angle
+/// brackets of types (`List<List<Int>>`) count too; the `>` of `|>` and `->` closes nothing.
 fn check_nesting(file: FileId, text: &str) -> Result<(), Diagnostic> {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut in_comment = false;
     let mut escaped = false;
+    let mut previous = '\0';
     for (i, c) in text.char_indices() {
+        let after = std::mem::replace(&mut previous, c);
         if in_comment {
             in_comment = c != '\n';
             continue;
@@ -84,7 +87,7 @@ fn check_nesting(file: FileId, text: &str) -> Result<(), Diagnostic> {
         match c {
             '#' => in_comment = true,
             '"' => in_string = true,
-            '(' | '[' | '{' => {
+            '(' | '[' | '{' | '<' => {
                 depth += 1;
                 if depth > MAX_NESTING {
                     return Err(Diagnostic::error(
@@ -95,7 +98,8 @@ fn check_nesting(file: FileId, text: &str) -> Result<(), Diagnostic> {
                     .with_help("split the expression into several `let` bindings"));
                 }
             }
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            '>' if after == '|' || after == '-' => {}
+            ')' | ']' | '}' | '>' => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
@@ -251,7 +255,8 @@ impl<'t> Builder<'t> {
     }
 
     /// Guards recursion depth: nested pipes, concatenations and postfix chains build deep trees
-    /// from flat text, which bracket counting alone does not catch.
+    /// from flat text, which bracket counting alone does not catch. A chain adds one level per
+    /// link while it is built and gives them back when done.
     fn nest(&mut self, span: Span) -> Result<(), Diagnostic> {
         self.depth += 1;
         if self.depth > MAX_NESTING * 2 {
@@ -280,6 +285,7 @@ impl<'t> Builder<'t> {
     }
 
     fn pipe_chain(&mut self, pair: Pair<Rule>) -> Result<Expr, Diagnostic> {
+        let depth = self.depth;
         let mut inner = pair.into_inner().filter(|p| p.as_rule() != Rule::pipe_op);
         let mut acc = self.expr(inner.next().expect("expr has a first operand"))?;
         for rhs_pair in inner {
@@ -294,10 +300,12 @@ impl<'t> Builder<'t> {
                 span,
             };
         }
+        self.depth = depth;
         Ok(acc)
     }
 
     fn concat_chain(&mut self, pair: Pair<Rule>) -> Result<Expr, Diagnostic> {
+        let depth = self.depth;
         let mut inner = pair.into_inner();
         let mut acc = self.expr(inner.next().expect("concat has a first operand"))?;
         for rhs_pair in inner {
@@ -309,10 +317,12 @@ impl<'t> Builder<'t> {
                 span,
             };
         }
+        self.depth = depth;
         Ok(acc)
     }
 
     fn unary(&mut self, pair: Pair<Rule>) -> Result<Expr, Diagnostic> {
+        let depth = self.depth;
         let mut negs = Vec::new();
         let mut operand = None;
         for p in pair.into_inner() {
@@ -326,10 +336,12 @@ impl<'t> Builder<'t> {
             self.nest(neg_span)?;
             acc = negate(acc, neg_span);
         }
+        self.depth = depth;
         Ok(acc)
     }
 
     fn postfix(&mut self, pair: Pair<Rule>) -> Result<Expr, Diagnostic> {
+        let depth = self.depth;
         let mut inner = pair.into_inner();
         let mut acc = self.expr(inner.next().expect("postfix has an atom"))?;
         for op in inner {
@@ -360,6 +372,7 @@ impl<'t> Builder<'t> {
                 other => unreachable!("unexpected postfix rule {other:?}"),
             };
         }
+        self.depth = depth;
         Ok(acc)
     }
 
@@ -630,4 +643,52 @@ fn found_at(text: &str, pos: usize) -> Found {
         rest.chars().next().map(String::from).unwrap_or_default()
     };
     Found { text }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_code(text: &str) -> &'static str {
+        match parse(FileId(0), text) {
+            Ok(_) => "ok",
+            Err(d) => d.code,
+        }
+    }
+
+    #[test]
+    fn deeply_nested_types_are_too_deep_not_a_stack_overflow() {
+        let deep = format!(
+            "param x: {}Int{} = 1",
+            "List<".repeat(5_000),
+            ">".repeat(5_000)
+        );
+        assert_eq!(error_code(&deep), "tulu::syntax::too-deep");
+        let ok = format!("param x: {}Int{} = [1]", "List<".repeat(20), ">".repeat(20));
+        assert_eq!(error_code(&ok), "ok");
+    }
+
+    #[test]
+    fn many_calls_in_a_file_are_not_nesting() {
+        // Each call, pipe, `++` and `-` used to add a level that was never given back, so a
+        // recipe with a few hundred calls in all failed with "nested too deeply".
+        let mut src = String::new();
+        for i in 0..1_000 {
+            src.push_str(&format!("let n{i} = a.b(x: -1) |> f() |> g() ++ [h(-c)]\n"));
+        }
+        assert_eq!(error_code(&src), "ok");
+        let long_chain = format!("let x = a{}", " |> f()".repeat(150));
+        assert_eq!(error_code(&long_chain), "ok");
+        let too_long = format!("let x = a{}", " |> f()".repeat(250));
+        assert_eq!(error_code(&too_long), "tulu::syntax::too-deep");
+    }
+
+    #[test]
+    fn pipes_and_arrows_close_no_bracket() {
+        // Each `[` nests; the `>` of `|>` must not be taken for a closing angle bracket.
+        let deep = format!("let x = {}a{}", "[a |> ".repeat(500), "]".repeat(500));
+        assert_eq!(error_code(&deep), "tulu::syntax::too-deep");
+        let def = "def f(d: Dataset<Chat>) -> Dataset<Chat> { d |> sample(n: 1) |> g() }";
+        assert_eq!(error_code(def), "ok");
+    }
 }
