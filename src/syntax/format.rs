@@ -705,7 +705,10 @@ mod tests {
         let out = assert_stable(&format!("let #]\nx = (raw, {long})\n"));
         assert!(out.starts_with("let x =  #]\n    (\n"), "{out}");
         let out = assert_stable("let d = a |> f() # after f\n|> g() # after g\n");
-        assert_eq!(out, "let d = a\n    |> f()  # after f\n    |> g()  # after g\n");
+        assert_eq!(
+            out,
+            "let d = a\n    |> f()  # after f\n    |> g()  # after g\n"
+        );
         assert_stable("let l = [1] # one\n++ [2]\n");
     }
 
