@@ -194,7 +194,7 @@ impl DocBuilder<'_> {
         let mut head = vec![text(format!("def {}", d.name.name))];
         let mut params = Vec::new();
         for p in &d.params {
-            let mut parts = self.inner_comments(p.span.start as usize);
+            let mut parts = own_lines_if_mixed(self.inner_comments(p.span.start as usize));
             parts.push(text(format!("{}: {}", p.name.name, type_text(&p.ty))));
             if let Some(default) = &p.default {
                 parts.push(text(" = "));
@@ -258,7 +258,7 @@ impl DocBuilder<'_> {
         let mut docs = Vec::with_capacity(items.len());
         for item in items {
             let (start, end) = span_of(item);
-            let mut parts = self.inner_comments(start as usize);
+            let mut parts = own_lines_if_mixed(self.inner_comments(start as usize));
             parts.push(doc_of(self, item));
             self.trailing_comment(&mut parts, end as usize);
             docs.push(Doc::Concat(parts));
@@ -460,6 +460,26 @@ pub fn quote(s: &str) -> String {
 enum Mode {
     Flat,
     Break,
+}
+
+/// Comments before an element of a bracketed sequence, where the element starts a line of its
+/// own: a trailing comment among own-line ones would be printed at the end of the next of them,
+/// merging two comments into one, so then every one of them gets its own line.
+fn own_lines_if_mixed(parts: Vec<Doc>) -> Vec<Doc> {
+    if !parts.iter().any(|p| matches!(p, Doc::HardLine)) {
+        return parts;
+    }
+    let mut out = Vec::with_capacity(parts.len() + 2);
+    for part in parts {
+        match part {
+            Doc::LineSuffix(s) => {
+                out.push(text(s.trim_start()));
+                out.push(Doc::HardLine);
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn render(doc: &Doc, width: usize) -> String {
@@ -710,6 +730,11 @@ mod tests {
             "let d = a\n    |> f()  # after f\n    |> g()  # after g\n"
         );
         assert_stable("let l = [1] # one\n++ [2]\n");
+        // Found by fuzzing: a trailing comment then an own-line one before an argument were
+        // printed on one line, as the single comment `#  #`.
+        let out = assert_stable("let c = s.# a\n# b\nl(q)");
+        assert_eq!(out, "let c = s.l(\n    # a\n    # b\n    q,\n)\n");
+        assert_stable("def f(# a\n# b\nx: Int) { x }\n");
     }
 
     #[test]
