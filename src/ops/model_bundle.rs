@@ -114,9 +114,25 @@ pub fn device_from_env() -> Result<Device> {
                     "TULU_DEVICE={s}, but this tulu was built without CUDA; build with `cargo build --release --features cuda` (see docs/gpu.md)"
                 );
             }
-            Ok(Device::new_cuda(ordinal)?)
+            // candle's error carries a backtrace; the user needs the driver's verdict and a way out.
+            Device::new_cuda(ordinal).map_err(|e| {
+                anyhow::anyhow!(
+                    "TULU_DEVICE={s}: cannot open CUDA device {ordinal}: {}; check that the machine \
+                     has an NVIDIA GPU and driver (`nvidia-smi`), or run on the CPU with TULU_DEVICE=cpu",
+                    without_backtrace(e)
+                )
+            })
         }
         other => anyhow::bail!("TULU_DEVICE={other}: the devices are cpu, cuda and cuda:N"),
+    }
+}
+
+/// candle's error without the backtrace it captured (with `RUST_BACKTRACE` set), which would bury
+/// the message under a page of frames.
+fn without_backtrace(error: candle_core::Error) -> candle_core::Error {
+    match error {
+        candle_core::Error::WithBacktrace { inner, .. } => *inner,
+        other => other,
     }
 }
 
