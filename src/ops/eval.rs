@@ -7,8 +7,8 @@ use serde_json::{json, Value as Json};
 
 use super::call::dataset_of;
 use super::eval_report::{render_eval_markdown, wilson_interval};
-use super::generate_op::{conversation_of, sampling_params};
-use super::generation::{respond, GenerationSettings};
+use super::generate_op::conversation_of;
+use super::generation::{respond, sampling_param_specs, sampling_params, GenerationSettings};
 use super::model_bundle::ModelBundle;
 use super::{Input, Op, OpCall, OpContext, Output};
 use crate::check::signature::{ArgProblem, Args, CheckEnv, Constraint, ParamSpec};
@@ -26,76 +26,59 @@ impl Eval {
                 name: "eval",
                 version: 1,
                 doc: "Models × suites: generate, verify, and report accuracy with 95% intervals",
-                params: vec![
-                    ParamSpec::required("models", Type::list(Type::Model), "the models to compare"),
-                    ParamSpec::required(
-                        "suites",
-                        Type::list(Type::Dataset(Some(Schema::Prompt))),
-                        "evaluation sets (prompt rows with ground truth)",
-                    ),
-                    ParamSpec::optional(
-                        "verifier",
-                        Type::Value("Verifier"),
-                        "how answers are checked (default: verifier.auto, by each row's `dataset`)",
-                    ),
-                    ParamSpec::optional(
-                        "limit",
-                        Type::Int,
-                        "use only the first N prompts of each suite",
-                    )
-                    .constrained(Constraint::POSITIVE),
-                    ParamSpec::with_default(
-                        "max_new_tokens",
-                        Type::Int,
-                        Value::Int(256),
-                        "at most this many tokens per answer",
-                    )
-                    .constrained(Constraint::POSITIVE),
-                    ParamSpec::with_default(
-                        "temperature",
-                        Type::Float,
-                        Value::Float(0.0),
-                        "0 is greedy",
-                    )
-                    .constrained(Constraint::NON_NEGATIVE),
-                    ParamSpec::with_default(
-                        "top_p",
-                        Type::Float,
-                        Value::Float(1.0),
-                        "nucleus sampling",
-                    )
-                    .constrained(Constraint::Range {
-                        min: Some(0.0),
-                        max: Some(1.0),
-                        min_exclusive: true,
-                        max_exclusive: false,
-                    }),
-                    ParamSpec::with_default(
-                        "top_k",
-                        Type::Int,
-                        Value::Int(0),
-                        "keep the k most likely tokens (0: all)",
-                    )
-                    .constrained(Constraint::NON_NEGATIVE),
-                    ParamSpec::with_default(
-                        "batch",
-                        Type::Int,
-                        Value::Int(8),
-                        "sequences generated together",
-                    )
-                    .constrained(Constraint::POSITIVE),
-                    ParamSpec::optional(
-                        "system",
-                        Type::Str,
-                        "a system message put before each prompt",
-                    ),
-                    ParamSpec::with_default(
-                        "seed",
-                        Type::Int,
-                        Value::Int(0),
-                        "the sampling seed (when temperature > 0)",
-                    ),
-                ],
+                // temperature, top_p, top_k: the same as `generate`'s.
+                params: [
+                    vec![
+                        ParamSpec::required("models", Type::list(Type::Model), "the models to compare"),
+                        ParamSpec::required(
+                            "suites",
+                            Type::list(Type::Dataset(Some(Schema::Prompt))),
+                            "evaluation sets (prompt rows with ground truth)",
+                        ),
+                        ParamSpec::optional(
+                            "verifier",
+                            Type::Value("Verifier"),
+                            "how answers are checked (default: verifier.auto, by each row's `dataset`)",
+                        ),
+                        ParamSpec::optional(
+                            "limit",
+                            Type::Int,
+                            "use only the first N prompts of each suite",
+                        )
+                        .constrained(Constraint::POSITIVE),
+                        ParamSpec::with_default(
+                            "max_new_tokens",
+                            Type::Int,
+                            Value::Int(256),
+                            "at most this many tokens per answer",
+                        )
+                        .constrained(Constraint::POSITIVE),
+                    ],
+                    sampling_param_specs(),
+                    vec![
+                        ParamSpec::with_default(
+                            "batch",
+                            Type::Int,
+                            Value::Int(8),
+                            "sequences generated together",
+                        )
+                        .constrained(Constraint::POSITIVE),
+                        ParamSpec::optional(
+                            "system",
+                            Type::Str,
+                            "a system message put before each prompt",
+                        ),
+                        ParamSpec::with_default(
+                            "seed",
+                            Type::Int,
+                            Value::Int(0),
+                            "the sampling seed (when temperature > 0)",
+                        ),
+                    ],
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
                 output: |args: &Args, _: &CheckEnv| -> Result<Type, ArgProblem> {
                     for name in ["models", "suites"] {
                         if let Some(Value::List(items)) = crate::check::signature::arg(args, name) {

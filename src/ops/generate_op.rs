@@ -5,14 +5,13 @@
 
 use serde_json::{json, Map, Value as Json};
 
-use super::generation::{respond, GenerationSettings};
+use super::generation::{respond, sampling_param_specs, sampling_params, GenerationSettings};
 use super::model_bundle::{messages_of, ModelBundle};
 use super::{Op, OpCall, OpContext, Output};
 use crate::check::signature::{arg, ArgProblem, Args, CheckEnv, Constraint, ParamSpec};
 use crate::check::{OpSignature, Schema, Type, Value};
 use crate::data::{Dataset, Row};
 use crate::model::chat_template::ChatMessage;
-use crate::model::sampling::SamplingParams;
 
 pub struct Generate {
     signature: OpSignature,
@@ -25,67 +24,55 @@ impl Generate {
                 name: "generate",
                 version: 1,
                 doc: "Continue each prompt's conversation with the model",
-                params: vec![
-                    ParamSpec::required("model", Type::Model, "the model"),
-                    ParamSpec::required(
-                        "prompts",
-                        Type::Dataset(None),
-                        "Prompt rows, or Chat rows (a trailing assistant turn is replaced)",
-                    ),
-                    ParamSpec::with_default(
-                        "max_new_tokens",
-                        Type::Int,
-                        Value::Int(256),
-                        "at most this many new tokens per reply",
-                    )
-                    .constrained(Constraint::POSITIVE),
-                    ParamSpec::with_default(
-                        "temperature",
-                        Type::Float,
-                        Value::Float(0.0),
-                        "0 is greedy",
-                    )
-                    .constrained(Constraint::NON_NEGATIVE),
-                    ParamSpec::with_default(
-                        "top_p",
-                        Type::Float,
-                        Value::Float(1.0),
-                        "nucleus sampling",
-                    )
-                    .constrained(Constraint::Range {
-                        min: Some(0.0),
-                        max: Some(1.0),
-                        min_exclusive: true,
-                        max_exclusive: false,
-                    }),
-                    ParamSpec::with_default(
-                        "top_k",
-                        Type::Int,
-                        Value::Int(0),
-                        "keep the k most likely tokens (0: all)",
-                    )
-                    .constrained(Constraint::NON_NEGATIVE),
-                    ParamSpec::with_default(
-                        "samples",
-                        Type::Int,
-                        Value::Int(1),
-                        "replies per prompt",
-                    )
-                    .constrained(Constraint::POSITIVE),
-                    ParamSpec::with_default(
-                        "batch",
-                        Type::Int,
-                        Value::Int(8),
-                        "sequences generated together",
-                    )
-                    .constrained(Constraint::POSITIVE),
-                    ParamSpec::optional(
-                        "system",
-                        Type::Str,
-                        "a system message put before each conversation",
-                    ),
-                    ParamSpec::with_default("seed", Type::Int, Value::Int(0), "the sampling seed"),
-                ],
+                // temperature, top_p, top_k: the same as `eval`'s.
+                params: [
+                    vec![
+                        ParamSpec::required("model", Type::Model, "the model"),
+                        ParamSpec::required(
+                            "prompts",
+                            Type::Dataset(None),
+                            "Prompt rows, or Chat rows (a trailing assistant turn is replaced)",
+                        ),
+                        ParamSpec::with_default(
+                            "max_new_tokens",
+                            Type::Int,
+                            Value::Int(256),
+                            "at most this many new tokens per reply",
+                        )
+                        .constrained(Constraint::POSITIVE),
+                    ],
+                    sampling_param_specs(),
+                    vec![
+                        ParamSpec::with_default(
+                            "samples",
+                            Type::Int,
+                            Value::Int(1),
+                            "replies per prompt",
+                        )
+                        .constrained(Constraint::POSITIVE),
+                        ParamSpec::with_default(
+                            "batch",
+                            Type::Int,
+                            Value::Int(8),
+                            "sequences generated together",
+                        )
+                        .constrained(Constraint::POSITIVE),
+                        ParamSpec::optional(
+                            "system",
+                            Type::Str,
+                            "a system message put before each conversation",
+                        ),
+                        ParamSpec::with_default(
+                            "seed",
+                            Type::Int,
+                            Value::Int(0),
+                            "the sampling seed",
+                        ),
+                    ],
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
                 output: output_type,
                 complete: None,
             },
@@ -132,16 +119,6 @@ pub fn conversation_of(schema: Schema, row: &Row, system: Option<&str>) -> Vec<C
         },
     }
     messages
-}
-
-pub fn sampling_params(call: &OpCall) -> anyhow::Result<SamplingParams> {
-    let top_k = call.usize("top_k")?;
-    let top_p = call.f64("top_p")? as f32;
-    Ok(SamplingParams {
-        temperature: call.f64("temperature")? as f32,
-        top_k: (top_k > 0).then_some(top_k),
-        top_p: (top_p < 1.0).then_some(top_p),
-    })
 }
 
 impl Op for Generate {

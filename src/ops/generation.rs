@@ -10,10 +10,45 @@ use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::model_bundle::ModelBundle;
-use super::OpContext;
+use super::{OpCall, OpContext};
+use crate::check::signature::{Constraint, ParamSpec};
+use crate::check::{Type, Value};
 use crate::model::chat_template::ChatMessage;
 use crate::model::generate::{generate, FinishReason, GenerationConfig};
 use crate::model::sampling::SamplingParams;
+
+/// `temperature`, `top_p`, `top_k`: how `generate` and `eval` pick tokens; read back by
+/// [`sampling_params`].
+pub fn sampling_param_specs() -> Vec<ParamSpec> {
+    vec![
+        ParamSpec::with_default("temperature", Type::Float, Value::Float(0.0), "0 is greedy")
+            .constrained(Constraint::NON_NEGATIVE),
+        ParamSpec::with_default("top_p", Type::Float, Value::Float(1.0), "nucleus sampling")
+            .constrained(Constraint::Range {
+                min: Some(0.0),
+                max: Some(1.0),
+                min_exclusive: true,
+                max_exclusive: false,
+            }),
+        ParamSpec::with_default(
+            "top_k",
+            Type::Int,
+            Value::Int(0),
+            "keep the k most likely tokens (0: all)",
+        )
+        .constrained(Constraint::NON_NEGATIVE),
+    ]
+}
+
+pub fn sampling_params(call: &OpCall) -> Result<SamplingParams> {
+    let top_k = call.usize("top_k")?;
+    let top_p = call.f64("top_p")? as f32;
+    Ok(SamplingParams {
+        temperature: call.f64("temperature")? as f32,
+        top_k: (top_k > 0).then_some(top_k),
+        top_p: (top_p < 1.0).then_some(top_p),
+    })
+}
 
 #[derive(Debug, Clone)]
 pub struct GenerationSettings {
