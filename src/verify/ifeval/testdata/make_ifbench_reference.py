@@ -16,7 +16,6 @@ from ifbench import instructions_registry
 
 NEEDS_MISSING_DATA = {
     "words:start_verb", "words:odd_even_syllables", "format:emoji", "ratio:stop_words",
-    "custom:csv_city", "custom:csv_special_character", "custom:csv_quotes",
 }
 
 
