@@ -24,7 +24,9 @@ impl Eval {
         Eval {
             signature: OpSignature {
                 name: "eval",
-                version: 1,
+                // 2: IFBench's CSV and `format:emoji` instructions are checked (version 1 scored
+                // them `unsupported`).
+                version: 2,
                 doc: "Models × suites: generate, verify, and report accuracy with 95% intervals",
                 // temperature, top_p, top_k: the same as `generate`'s.
                 params: [

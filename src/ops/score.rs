@@ -37,7 +37,9 @@ impl Score {
         Score {
             signature: OpSignature {
                 name: "score",
-                version: 1,
+                // 2: IFBench's CSV and `format:emoji` instructions are checked (version 1 scored
+                // them `unsupported`).
+                version: 2,
                 doc: "Verify each row's response against its gold answer; add score, correct, \
                       extracted and details, and the accuracy to the metadata",
                 params: vec![

